@@ -1,0 +1,50 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { configSchema, type Config } from "./schema.ts";
+
+/**
+ * Validates a config object. Throws ConfigError whose message lists each problem as
+ * `<field path>: <problem>`, e.g. `tables.0.premake: must be 0 or more`; nothing else runs first.
+ */
+export function parseConfig(input: unknown, source = "config"): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(`${source} is invalid:\n${formatIssues(result.error)}`);
+  const config = result.data;
+  const archiving = config.tables.findIndex((t) => "retention" in t && t.retention !== undefined && t.archive.enabled);
+  if (archiving >= 0 && !config.archive) {
+    throw new ConfigError(
+      `${source} is invalid:\n  archive.location: is required because tables.${archiving} archives expired partitions (or set archive.enabled false)`,
+    );
+  }
+  return config;
+}
+
+/** One line per issue, `  <path>: <message>`. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("\n");
+}
+
+/**
+ * Loads `partkeeper.config.json`, or the default export of a `.ts`/`.js`/`.mjs` file, and validates it.
+ * Throws ConfigError when the file cannot be read or parsed, or fails validation.
+ */
+export async function loadConfig(file: string, overrides: { archiveLocation?: string } = {}): Promise<Config> {
+  const absolute = path.resolve(file);
+  let raw: unknown;
+  try {
+    if (absolute.endsWith(".json")) {
+      raw = JSON.parse(await readFile(absolute, "utf8"));
+    } else {
+      raw = ((await import(pathToFileURL(absolute).href)) as { default: unknown }).default;
+    }
+  } catch (cause) {
+    throw new ConfigError(`cannot read config ${file}: ${(cause as Error).message}`, { cause });
+  }
+  if (overrides.archiveLocation && raw && typeof raw === "object") {
+    raw = { ...raw, archive: { location: overrides.archiveLocation } };
+  }
+  return parseConfig(raw, file);
+}

@@ -1,0 +1,22 @@
+/**
+ * The few error classes partkeeper throws. Each message names the object, the problem and the
+ * next step; the original error is chained as `cause`.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** A parent that partkeeper cannot manage (missing, not partitioned, unsupported key). */
+export class UnmanageableTableError extends Error {
+  override readonly name = "UnmanageableTableError";
+}
+
+/** A DDL statement that kept failing on lock_timeout after every retry. */
+export class LockTimeoutError extends Error {
+  override readonly name = "LockTimeoutError";
+}
+
+/** An archive that could not be written or whose read-back did not match its partition. */
+export class ArchiveError extends Error {
+  override readonly name = "ArchiveError";
+}

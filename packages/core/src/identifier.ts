@@ -1,0 +1,24 @@
+/**
+ * A schema-qualified relation name, kept structured so that a name containing a dot, a quote
+ * or any unicode is never split or spliced (STYLE.md rule 6).
+ */
+export interface QualifiedName {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** Postgres truncates identifiers to NAMEDATALEN - 1 = 63 bytes (Postgres docs, "Identifiers and Key Words"). */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+export function qualifiedName(schema: string, name: string): QualifiedName {
+  return Object.freeze({ schema, name });
+}
+
+/** `schema.name` for logs and messages only; never for SQL (use `quoteQualified`). */
+export function displayName(q: QualifiedName): string {
+  return `${q.schema}.${q.name}`;
+}
+
+export function sameName(a: QualifiedName, b: QualifiedName): boolean {
+  return a.schema === b.schema && a.name === b.name;
+}

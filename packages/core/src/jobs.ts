@@ -1,0 +1,78 @@
+/**
+ * The job catalog: every Lambda job partkeeper ships, as plain data. `infra/jobs.ts` builds one
+ * function (and, for scheduled jobs, one CronV2 schedule) per entry, and the CLI's `run <job>`
+ * accepts the same names, so the two doors never disagree on what exists.
+ */
+
+/** S3 access a job's function needs on the archive prefix; infra grants exactly this, never delete. */
+export type ArchiveAccess = "none" | "read" | "read-write";
+
+export interface JobDefinition {
+  /** Job name, also the `job` field of its event and the CLI's `run <job>`. */
+  readonly name: string;
+  readonly description: string;
+  /**
+   * EventBridge Scheduler expression (`rate(...)` or `cron(...)`, evaluated in the app's time zone),
+   * or null for an on-demand job.
+   */
+  readonly schedule: string | null;
+  /** How often the schedule fires at most, minutes: the heartbeat alarm waits twice this. Null when on demand. */
+  readonly periodMinutes: number | null;
+  /** Lambda timeout, seconds (Lambda's limit is 900). */
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** /tmp size, MB (512-10240): the archive job stages CSV and Parquet files there. */
+  readonly ephemeralStorageMb: number;
+  /** Handler module under packages/functions/src, `<file>.handler`. */
+  readonly handler: string;
+  readonly archiveAccess: ArchiveAccess;
+}
+
+export const JOBS = [
+  {
+    name: "maintain",
+    description: "Create future partitions (premake) and default partitions; move stray default-partition rows.",
+    schedule: "rate(1 hour)",
+    periodMinutes: 60,
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    ephemeralStorageMb: 512,
+    handler: "packages/functions/src/maintain.handler",
+    archiveAccess: "none",
+  },
+  {
+    name: "archive",
+    description: "Archive expired partitions to Parquet on S3, verify the archive, then drop or keep them.",
+    schedule: "cron(30 2 * * ? *)",
+    periodMinutes: 24 * 60,
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    ephemeralStorageMb: 10240,
+    handler: "packages/functions/src/archive.handler",
+    archiveAccess: "read-write",
+  },
+  {
+    name: "restore",
+    description: "Restore one archived partition: attach it again, or load it into a side table to inspect.",
+    schedule: null,
+    periodMinutes: null,
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    ephemeralStorageMb: 10240,
+    handler: "packages/functions/src/restore.handler",
+    archiveAccess: "read",
+  },
+] as const satisfies ReadonlyArray<JobDefinition>;
+
+export type JobName = (typeof JOBS)[number]["name"];
+
+/** Names of the jobs a schedule runs, in the order `run` with no job name runs them (the lifecycle). */
+export const LIFECYCLE_JOBS = ["maintain", "archive"] as const satisfies ReadonlyArray<JobName>;
+
+export function isJobName(name: string): name is JobName {
+  return JOBS.some((j) => j.name === name);
+}
+
+export function jobDefinition(name: JobName): JobDefinition {
+  return JOBS.find((j) => j.name === name)!;
+}

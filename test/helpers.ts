@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { afterAll, inject } from "vitest";
+
+export const TEST_BUCKET = "partkeeper-test";
+
+export interface TestDatabase {
+  /** Connection URL of a database created for this test file only. */
+  readonly url: string;
+  /** A postgres.js client on it (closed after the file). */
+  readonly sql: postgres.Sql;
+}
+
+/**
+ * Creates a fresh database for the calling test file and drops it after the file's tests
+ * (STYLE.md rule 15: per-file isolation on a real server).
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = inject("databaseUrl");
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const name = `pk_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await admin`create database ${admin(name)}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const sql = postgres(url.toString(), { onnotice: () => {} });
+  afterAll(async () => {
+    await sql.end({ timeout: 5 });
+    await admin`drop database if exists ${admin(name)} with (force)`;
+    await admin.end({ timeout: 5 });
+  });
+  return { url: url.toString(), sql };
+}
+
+/**
+ * Points the AWS SDK at the test S3 server through its standard environment, as a user would.
+ * Returns a unique `s3://bucket/prefix` archive location for the calling file.
+ */
+export function useTestS3(): string {
+  process.env.AWS_ENDPOINT_URL_S3 = inject("s3Endpoint");
+  process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+  process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+  process.env.AWS_REGION = "us-east-1";
+  return `s3://${TEST_BUCKET}/${randomUUID().slice(0, 8)}`;
+}
