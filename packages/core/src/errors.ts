@@ -18,5 +18,10 @@ export class LockTimeoutError extends Error {
 
 /** An archive that could not be written or whose read-back did not match its partition. */
 export class ArchiveError extends Error {
-  override readonly name = "ArchiveError";
+  override readonly name: string = "ArchiveError";
+}
+
+/** An archive whose read-back did not match its partition; the partition is kept. */
+export class ArchiveVerificationError extends ArchiveError {
+  override readonly name = "ArchiveVerificationError";
 }

@@ -16,7 +16,7 @@ export function parseCalendarDuration(text: string): CalendarDuration | null {
   if (/^P/i.test(trimmed)) {
     const iso = Duration.fromISO(trimmed.toUpperCase());
     if (!iso.isValid || iso.minutes || iso.seconds || iso.milliseconds) return null;
-    return nonZero(pick(iso.toObject()));
+    return nonZero(pick({ ...iso.toObject() }));
   }
   const parts: Record<string, number> = {};
   let rest = trimmed;
@@ -31,7 +31,7 @@ export function parseCalendarDuration(text: string): CalendarDuration | null {
   return nonZero(parts as CalendarDuration);
 }
 
-function pick(o: Record<string, number | undefined>): CalendarDuration {
+function pick(o: Partial<Record<string, number>>): CalendarDuration {
   const out: Partial<Record<DurationUnit, number>> = {};
   for (const unit of DURATION_UNITS) if (o[unit]) out[unit] = o[unit];
   return out;

@@ -1,0 +1,168 @@
+import type { Sql } from "../db/client.ts";
+import { hasPartkeeperSchema } from "../db/migrate.ts";
+import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
+import { qualifiedName, type QualifiedName } from "../identifier.ts";
+import { parseBounds } from "./parse-bounds.ts";
+import type {
+  ArchiveRecord,
+  ArchiveState,
+  CatalogSnapshot,
+  ColumnInfo,
+  ParentInfo,
+  PartitionInfo,
+  PartitionMethod,
+} from "./types.ts";
+
+/** What the reader needs to know per configured table. */
+export interface CatalogRequest {
+  readonly name: QualifiedName;
+  /** Read max(partition key) too (range-integer premake and retention). */
+  readonly wantMaxKey: boolean;
+}
+
+interface RawRelationRow {
+  schema_name: string;
+  table_name: string;
+  oid: number | null;
+  relkind: string | null;
+  partstrat: string | null;
+}
+
+interface RawPartitionRow {
+  parent_oid: number;
+  schema_name: string;
+  table_name: string;
+  bound: string;
+  reltuples: number;
+  bytes: string;
+  detach_pending: boolean;
+  is_partitioned: boolean;
+}
+
+interface RawColumnRow {
+  attrelid: number;
+  name: string;
+  type: string;
+  key_position: number | null;
+}
+
+const METHODS: Record<string, PartitionMethod> = { r: "range", l: "list", h: "hash" };
+
+/**
+ * Reads every requested parent with its direct partitions, bounds, row estimates and sizes in a
+ * fixed number of set-based queries (no query per partition); plus one `max(key)` per
+ * range-integer parent, and partkeeper's unfinished archives.
+ * Bounds come from `pg_get_expr(relpartbound, oid)` (DESIGN rule 3), rendered in the session's
+ * TimeZone, which createClient sets to UTC.
+ */
+export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogRequest>): Promise<CatalogSnapshot> {
+  const relations = await sql<RawRelationRow[]>`
+    select w.schema_name, w.table_name, c.oid::int8::float8 as oid, c.relkind::text, pt.partstrat::text
+    from unnest(${sql.array(requests.map((r) => r.name.schema))}::text[],
+                ${sql.array(requests.map((r) => r.name.name))}::text[]) as w(schema_name, table_name)
+    left join pg_namespace n on n.nspname = w.schema_name
+    left join pg_class c on c.relnamespace = n.oid and c.relname = w.table_name
+      and c.relkind in ('r' /* table */, 'p' /* partitioned table */)
+    left join pg_partitioned_table pt on pt.partrelid = c.oid`;
+
+  const missing: QualifiedName[] = [];
+  const notPartitioned: QualifiedName[] = [];
+  const parentRows: Array<RawRelationRow & { oid: number }> = [];
+  for (const row of relations) {
+    const name = qualifiedName(row.schema_name, row.table_name);
+    if (row.oid === null) missing.push(name);
+    else if (row.relkind !== "p") notPartitioned.push(name);
+    else parentRows.push(row as RawRelationRow & { oid: number });
+  }
+  const oids = parentRows.map((r) => r.oid);
+
+  const [partitionRows, columnRows] = await Promise.all([
+    sql<RawPartitionRow[]>`
+      select i.inhparent::int8::float8 as parent_oid, n.nspname as schema_name, c.relname as table_name,
+             pg_get_expr(c.relpartbound, c.oid) as bound, c.reltuples::float8 as reltuples,
+             pg_total_relation_size(c.oid)::text as bytes, i.inhdetachpending as detach_pending,
+             c.relkind = 'p' /* partitioned table */ as is_partitioned
+      from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      join pg_namespace n on n.oid = c.relnamespace
+      where i.inhparent = any(${sql.array(oids)}::oid[])
+      order by c.relname`,
+    sql<RawColumnRow[]>`
+      select a.attrelid::int8::float8 as attrelid, a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
+             k.position::int as key_position
+      from pg_attribute a
+      left join pg_partitioned_table pt on pt.partrelid = a.attrelid
+      left join lateral unnest(pt.partattrs) with ordinality as k(attnum, position) on k.attnum = a.attnum
+      where a.attrelid = any(${sql.array(oids)}::oid[]) and a.attnum > 0 and not a.attisdropped
+      order by a.attrelid, a.attnum`,
+  ]);
+  const keyExpressions = await sql<{ oid: number; has_expression: boolean }[]>`
+    select partrelid::int8::float8 as oid, 0 = any(partattrs::int2[]) as has_expression
+    from pg_partitioned_table where partrelid = any(${sql.array(oids)}::oid[])`;
+
+  const parents: ParentInfo[] = [];
+  for (const row of parentRows) {
+    const columns = columnRows.filter((c) => c.attrelid === row.oid);
+    const keyColumns: ColumnInfo[] = columns
+      .filter((c) => c.key_position !== null)
+      .sort((a, b) => a.key_position! - b.key_position!)
+      .map((c) => ({ name: c.name, type: c.type }));
+    const parent = qualifiedName(row.schema_name, row.table_name);
+    const request = requests.find((r) => r.name.schema === parent.schema && r.name.name === parent.name)!;
+    parents.push(
+      Object.freeze({
+        parent,
+        method: METHODS[row.partstrat!]!,
+        keyColumns,
+        keyHasExpression: keyExpressions.some((k) => k.oid === row.oid && k.has_expression),
+        columns: columns.map((c) => ({ name: c.name, type: c.type })),
+        partitions: partitionRows.filter((p) => p.parent_oid === row.oid).map(toPartitionInfo),
+        maxKey: request.wantMaxKey && keyColumns.length === 1 ? await readMaxKey(sql, parent, keyColumns[0]!.name) : null,
+      }),
+    );
+  }
+
+  return Object.freeze({
+    parents,
+    missing,
+    notPartitioned,
+    unfinishedArchives: await readUnfinishedArchives(sql),
+  });
+}
+
+function toPartitionInfo(row: RawPartitionRow): PartitionInfo {
+  return Object.freeze({
+    name: qualifiedName(row.schema_name, row.table_name),
+    boundExpression: row.bound,
+    bounds: parseBounds(row.bound),
+    rowEstimate: row.reltuples,
+    bytes: Number(row.bytes),
+    detachPending: row.detach_pending,
+    isPartitioned: row.is_partitioned,
+  });
+}
+
+/** max(key) as text; index-backed on a btree over the key (the partition key usually leads one). */
+async function readMaxKey(sql: Sql, parent: QualifiedName, key: string): Promise<string | null> {
+  const [row] = await sql`select max(${sql.unsafe(quoteIdent(key))})::text as max from ${sql.unsafe(quoteQualified(parent))}`;
+  return (row?.max as string | null) ?? null;
+}
+
+const UNFINISHED: ReadonlyArray<ArchiveState> = ["intent", "detached", "exported", "verified"];
+
+/** Archives a previous run started and did not finish (empty when partkeeper's schema does not exist yet). */
+async function readUnfinishedArchives(sql: Sql): Promise<ArchiveRecord[]> {
+  if (!(await hasPartkeeperSchema(sql))) return [];
+  const rows = await sql`
+    select id::float8 as id, parent_schema, parent_name, partition_schema, partition_name, bound_expression, state
+    from partkeeper.archive where state = any(${sql.array(UNFINISHED as string[])}::text[]) order by id`;
+  return rows.map((r) =>
+    Object.freeze({
+      id: r.id as number,
+      parent: qualifiedName(r.parent_schema, r.parent_name),
+      partition: qualifiedName(r.partition_schema, r.partition_name),
+      boundExpression: r.bound_expression as string,
+      state: r.state as ArchiveState,
+    }),
+  );
+}

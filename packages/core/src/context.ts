@@ -1,0 +1,46 @@
+import type { Config } from "./config/schema.ts";
+import type { Sql } from "./db/client.ts";
+import type { ObjectStore } from "./store/object-store.ts";
+
+/** Structured logger; Powertools Logger fits it as is. Fields must not carry bind values or row data. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Job metrics, emitted by the Lambda door as CloudWatch EMF; a no-op elsewhere. */
+export interface Metrics {
+  /** Adds `value` (unit Count) to metric `name`, with an optional `Parent` dimension. */
+  count(name: string, value: number, parent?: string): void;
+  /** Records a gauge (unit Count), e.g. partitions ahead, rows in a default partition. */
+  gauge(name: string, value: number, parent?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const noMetrics: Metrics = { count() {}, gauge() {} };
+
+/**
+ * Everything a job needs, passed in by the door (CLI or Lambda) so core never reads the
+ * environment, the clock or the console itself (STYLE.md rule 12).
+ */
+export interface JobContext {
+  readonly sql: Sql;
+  /**
+   * Opens a fresh single-connection client for COPY streams, ended by the caller afterwards
+   * (PLATFORM-NOTES: a COPY with backpressure can wedge the pooled connection, postgres.js #499/#917).
+   */
+  readonly openCopyClient: () => Sql;
+  /** The archive store, or null when no table archives. */
+  readonly store: ObjectStore | null;
+  readonly config: Config;
+  /** Current time; jobs call it once per run (UTC instant). */
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch ms after which a job stops starting new work (Lambda: a margin before its timeout). */
+  readonly deadline: number;
+  /** Scratch directory for export files (Lambda: under /tmp). */
+  readonly workDir: string;
+}

@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../context.ts";
+import { LockTimeoutError } from "../errors.ts";
+import type { Sql } from "./client.ts";
+
+/**
+ * DDL statements that must succeed or fail together. `transaction: false` is for statements
+ * Postgres refuses inside a transaction block (`DETACH PARTITION ... CONCURRENTLY`); they run
+ * one by one on a reserved connection with a session-level lock_timeout.
+ */
+export interface DdlStep {
+  /** What this step does, for logs and `plan` output, e.g. `create partition public.events_p2024_01`. */
+  readonly description: string;
+  readonly statements: ReadonlyArray<string>;
+  readonly transaction: boolean;
+}
+
+export interface DdlExecutorOptions {
+  readonly sql: Sql;
+  /** Print instead of run: `plan` shows exactly the SQL `run` would execute (STYLE.md rule 9). */
+  readonly dryRun: boolean;
+  /** `lock_timeout` per statement, ms (DESIGN rule 1). */
+  readonly lockTimeoutMs: number;
+  /** Attempts before LockTimeoutError; waits between them grow exponentially with full jitter. */
+  readonly attempts: number;
+  readonly logger: Logger;
+  /** Base wait before the second attempt, ms. Default 250. */
+  readonly backoffMs?: number;
+}
+
+/** Rows affected per statement (postgres.js `count`), in statement order; empty in a dry run. */
+export type DdlResult = ReadonlyArray<number>;
+
+/** SQLSTATEs worth retrying: 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected. */
+const RETRYABLE = new Set(["55P03", "40P01"]);
+
+/** The single choke point through which every partkeeper DDL statement goes. */
+export class DdlExecutor {
+  /** Every step seen, in order: the plan in a dry run, the applied statements otherwise. */
+  readonly log: DdlStep[] = [];
+
+  constructor(private readonly options: DdlExecutorOptions) {}
+
+  get dryRun(): boolean {
+    return this.options.dryRun;
+  }
+
+  /** The client, for the read-only checks appliers make between steps. */
+  get sql(): Sql {
+    return this.options.sql;
+  }
+
+  /**
+   * Runs a step with `lock_timeout` and retries with backoff and jitter.
+   * Throws LockTimeoutError (cause: the last Postgres error) when every attempt timed out;
+   * other errors are thrown at once, the transaction rolled back.
+   */
+  async run(step: DdlStep): Promise<DdlResult> {
+    this.log.push(step);
+    if (this.options.dryRun) return [];
+    const { attempts, backoffMs = 250, logger } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const started = Date.now();
+      try {
+        const result = await this.attempt(step);
+        logger.info("ddl applied", { step: step.description, attempt, durationMs: Date.now() - started });
+        return result;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code)) throw error;
+        if (attempt >= attempts) {
+          throw new LockTimeoutError(
+            `${step.description}: gave up after ${attempts} attempts with lock_timeout ${this.options.lockTimeoutMs} ms ` +
+              `(${code}: ${(error as Error).message}); another session holds a conflicting lock: find it in pg_locks / pg_stat_activity and run again`,
+            { cause: error },
+          );
+        }
+        const waitMs = Math.round(Math.random() * backoffMs * 2 ** (attempt - 1));
+        logger.warn("ddl lock timeout, retrying", { step: step.description, attempt, waitMs, code });
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private async attempt(step: DdlStep): Promise<DdlResult> {
+    const { sql, lockTimeoutMs } = this.options;
+    const timeout = `${lockTimeoutMs}ms`;
+    if (step.transaction) {
+      return sql.begin(async (tx) => {
+        await tx`select set_config('lock_timeout', ${timeout}, true)`;
+        const counts: number[] = [];
+        for (const statement of step.statements) counts.push((await tx.unsafe(statement)).count);
+        return counts;
+      });
+    }
+    const connection = await sql.reserve();
+    try {
+      await connection`select set_config('lock_timeout', ${timeout}, false)`;
+      const counts: number[] = [];
+      for (const statement of step.statements) counts.push((await connection.unsafe(statement)).count);
+      return counts;
+    } finally {
+      await connection`reset lock_timeout`.catch(() => {});
+      connection.release();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { ParentInfo } from "../catalog/types.ts";
+import type { DdlExecutor } from "../db/ddl-executor.ts";
+import { quoteQualified } from "../db/sql-text.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
+import { detachPartitionSql } from "./partition-ddl.ts";
+
+/**
+ * Detaches `partition` from its parent, choosing the least blocking form Postgres allows
+ * (Postgres docs, ALTER TABLE "DETACH PARTITION"):
+ * - already detached: nothing to do (idempotent: a re-run after a crash lands here);
+ * - pending from an interrupted `CONCURRENTLY`: `FINALIZE`;
+ * - parent without a default partition: `CONCURRENTLY` (SHARE UPDATE EXCLUSIVE on the parent);
+ * - parent with a default partition: plain DETACH in a transaction (CONCURRENTLY is refused there).
+ * Throws LockTimeoutError when the lock cannot be had after the executor's retries.
+ */
+export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, partition: QualifiedName): Promise<void> {
+  const state = exec.dryRun ? "attached" : await attachment(exec, partition);
+  if (state === "detached") return;
+  const description = `detach partition ${displayName(partition)}`;
+  if (state === "pending") {
+    await exec.run({ description: `${description} (finalize)`, statements: [detachPartitionSql(parent.parent, partition, "finalize")], transaction: false });
+    return;
+  }
+  const hasDefault = parent.partitions.some((p) => p.bounds.kind === "default");
+  if (hasDefault) {
+    await exec.run({ description, statements: [detachPartitionSql(parent.parent, partition, "plain")], transaction: true });
+    return;
+  }
+  try {
+    await exec.run({ description, statements: [detachPartitionSql(parent.parent, partition, "concurrently")], transaction: false });
+  } catch (error) {
+    // A concurrent detach that timed out in its second phase leaves the partition pending detach.
+    if ((await attachment(exec, partition)) !== "pending") throw error;
+    await exec.run({ description: `${description} (finalize)`, statements: [detachPartitionSql(parent.parent, partition, "finalize")], transaction: false });
+  }
+}
+
+async function attachment(exec: DdlExecutor, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
+  const [row] = await exec.sql`
+    select i.inhdetachpending as pending from pg_inherits i
+    where i.inhrelid = to_regclass(${quoteQualified(partition)})`;
+  if (!row) return "detached";
+  return row.pending ? "pending" : "attached";
+}

@@ -1,0 +1,113 @@
+import type { PartitionBounds } from "../catalog/types.ts";
+import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
+import type { QualifiedName } from "../identifier.ts";
+
+/**
+ * Pure SQL generators for partition DDL; exact output is unit-tested (STYLE.md rule 14).
+ * Bound values are literals, keywords MINVALUE/MAXVALUE stay bare (Postgres docs, CREATE TABLE
+ * "partition_bound_spec").
+ */
+
+type ConcreteBounds = Exclude<PartitionBounds, { kind: "default" }>;
+
+function boundValue(value: string | null): string {
+  if (value === null) return "NULL";
+  return value === "MINVALUE" || value === "MAXVALUE" ? value : literal(value);
+}
+
+/** `FOR VALUES FROM ('a') TO ('b')` | `FOR VALUES IN ('x', NULL)` | `FOR VALUES WITH (MODULUS 4, REMAINDER 1)` */
+export function boundsClause(bounds: ConcreteBounds): string {
+  switch (bounds.kind) {
+    case "range":
+      return `FOR VALUES FROM (${boundValue(bounds.from)}) TO (${boundValue(bounds.to)})`;
+    case "list":
+      return `FOR VALUES IN (${bounds.values.map(boundValue).join(", ")})`;
+    case "hash":
+      return `FOR VALUES WITH (MODULUS ${bounds.modulus}, REMAINDER ${bounds.remainder})`;
+    default: {
+      const never: never = bounds;
+      throw new Error(`unknown bounds ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** `CREATE TABLE "s"."p" PARTITION OF "s"."parent" FOR VALUES ...` */
+export function createPartitionOfSql(parent: QualifiedName, partition: QualifiedName, bounds: ConcreteBounds): string {
+  return `CREATE TABLE ${quoteQualified(partition)} PARTITION OF ${quoteQualified(parent)} ${boundsClause(bounds)}`;
+}
+
+/** `CREATE TABLE "s"."p_default" PARTITION OF "s"."parent" DEFAULT` */
+export function createDefaultPartitionSql(parent: QualifiedName, partition: QualifiedName): string {
+  return `CREATE TABLE ${quoteQualified(partition)} PARTITION OF ${quoteQualified(parent)} DEFAULT`;
+}
+
+/** The WHERE condition selecting a partition's rows by its key (range upper bound exclusive). */
+export function boundsCondition(key: string, bounds: ConcreteBounds): string {
+  const column = quoteIdent(key);
+  switch (bounds.kind) {
+    case "range": {
+      const parts: string[] = [];
+      if (bounds.from !== "MINVALUE") parts.push(`${column} >= ${literal(bounds.from)}`);
+      if (bounds.to !== "MAXVALUE") parts.push(`${column} < ${literal(bounds.to)}`);
+      return parts.length ? parts.join(" AND ") : "true";
+    }
+    case "list": {
+      const values = bounds.values.filter((v): v is string => v !== null);
+      const parts: string[] = [];
+      if (values.length) parts.push(`${column} IN (${values.map(literal).join(", ")})`);
+      if (values.length < bounds.values.length) parts.push(`${column} IS NULL`);
+      return parts.length > 1 ? `(${parts.join(" OR ")})` : (parts[0] ?? "false");
+    }
+    case "hash":
+      throw new Error("hash-partitioned tables have no default partition to move rows from");
+    default: {
+      const never: never = bounds;
+      throw new Error(`unknown bounds ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * Creating a partition while a default partition holds rows of its range fails (`updated partition
+ * constraint for default partition would be violated`). These statements, run in ONE transaction,
+ * lock the default partition, create the new table, move the rows and attach it (DESIGN rule 4;
+ * pg_partman #247, #510, #620). The second statement's row count is the number of rows moved.
+ */
+export function createPartitionViaDefaultSql(options: {
+  parent: QualifiedName;
+  partition: QualifiedName;
+  defaultPartition: QualifiedName;
+  key: string;
+  columns: ReadonlyArray<string>;
+  bounds: ConcreteBounds;
+}): string[] {
+  const { parent, partition, defaultPartition, key, columns, bounds } = options;
+  const columnList = columns.map(quoteIdent).join(", ");
+  return [
+    `LOCK TABLE ${quoteQualified(defaultPartition)} IN ACCESS EXCLUSIVE MODE`,
+    `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)`,
+    `WITH moved AS (DELETE FROM ${quoteQualified(defaultPartition)} WHERE ${boundsCondition(key, bounds)} RETURNING ${columnList}) ` +
+      `INSERT INTO ${quoteQualified(partition)} (${columnList}) SELECT ${columnList} FROM moved`,
+    `ALTER TABLE ${quoteQualified(parent)} ATTACH PARTITION ${quoteQualified(partition)} ${boundsClause(bounds)}`,
+  ];
+}
+
+/**
+ * `ALTER TABLE parent DETACH PARTITION p [CONCURRENTLY | FINALIZE]`. CONCURRENTLY takes only
+ * SHARE UPDATE EXCLUSIVE on the parent but is refused inside a transaction block and when the
+ * parent has a default partition; FINALIZE completes an interrupted concurrent detach
+ * (Postgres docs, ALTER TABLE "DETACH PARTITION").
+ */
+export function detachPartitionSql(
+  parent: QualifiedName,
+  partition: QualifiedName,
+  mode: "plain" | "concurrently" | "finalize",
+): string {
+  const suffix = mode === "concurrently" ? " CONCURRENTLY" : mode === "finalize" ? " FINALIZE" : "";
+  return `ALTER TABLE ${quoteQualified(parent)} DETACH PARTITION ${quoteQualified(partition)}${suffix}`;
+}
+
+/** `DROP TABLE "s"."p"`: only ever run on a table that is no longer attached. */
+export function dropTableSql(table: QualifiedName): string {
+  return `DROP TABLE ${quoteQualified(table)}`;
+}

@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Config } from "../config/schema.ts";
+import { noMetrics, type JobContext, type Logger, type Metrics } from "../context.ts";
+import { createClient } from "../db/client.ts";
+import { createS3Store } from "../store/s3-store.ts";
+
+export interface OpenJobContextOptions {
+  readonly databaseUrl: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Epoch ms after which no new action starts. Default: no deadline. */
+  readonly deadline?: number;
+  /** Parent of the scratch directory. Default os.tmpdir() (Lambda: /tmp). */
+  readonly tmpDir?: string;
+  readonly clock?: () => Date;
+}
+
+/**
+ * Opens what a job needs (Postgres pool, archive store, scratch directory) and returns it with
+ * `close()`, which releases everything in reverse order, once (STYLE.md rule 13).
+ */
+export async function openJobContext(options: OpenJobContextOptions): Promise<{ ctx: JobContext; close: () => Promise<void> }> {
+  const releasers: Array<() => Promise<unknown> | unknown> = [];
+  const close = async () => {
+    for (const release of releasers.splice(0).reverse()) await Promise.resolve(release()).catch(() => {});
+  };
+  try {
+    const sql = createClient(options.databaseUrl);
+    releasers.push(() => sql.end({ timeout: 5 }));
+    const store = options.config.archive ? createS3Store(options.config.archive.location) : null;
+    if (store) releasers.push(() => store.close());
+    const workDir = await mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), "partkeeper-"));
+    releasers.push(() => rm(workDir, { recursive: true, force: true }));
+    const ctx: JobContext = {
+      sql,
+      openCopyClient: () => createClient(options.databaseUrl, { max: 1 }),
+      store,
+      config: options.config,
+      clock: options.clock ?? (() => new Date()),
+      logger: options.logger,
+      metrics: options.metrics ?? noMetrics,
+      deadline: options.deadline ?? Number.POSITIVE_INFINITY,
+      workDir,
+    };
+    return { ctx, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,186 @@
+import { archivePartition, type ArchiveOutcome } from "../archive/archive-partition.ts";
+import { readCatalog } from "../catalog/read-catalog.ts";
+import type { TablePolicy } from "../config/schema.ts";
+import type { JobContext } from "../context.ts";
+import { DdlExecutor } from "../db/ddl-executor.ts";
+import { migrate } from "../db/migrate.ts";
+import { withParentLock } from "../db/parent-lock.ts";
+import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
+import type { Action } from "../plan/actions.ts";
+import { planAll } from "../plan/plan-all.ts";
+import type { JobName } from "../jobs.ts";
+import { partitionsAhead } from "./partitions-ahead.ts";
+
+/** Which part of the lifecycle to run: one scheduled job, or `lifecycle` (maintain then archive). */
+export type JobSelection = Extract<JobName, "maintain" | "archive"> | "lifecycle";
+
+export interface RunJobOptions {
+  readonly job: JobSelection;
+  /** Plan only: every statement is recorded, none is run, nothing is written anywhere. */
+  readonly dryRun: boolean;
+  /** Limit the run to these parents (default: every table in the config). */
+  readonly only?: ReadonlyArray<QualifiedName>;
+}
+
+export interface ActionOutcome {
+  readonly action: Action;
+  readonly status: "applied" | "planned" | "failed" | "deferred";
+  /** The SQL this action ran (or would run, in a dry run), in order. */
+  readonly statements: ReadonlyArray<string>;
+  readonly rowsMoved?: number;
+  readonly archive?: ArchiveOutcome;
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+export interface ParentResult {
+  readonly parent: QualifiedName;
+  /** `skipped`: another runner holds the parent's lock (not an error, DESIGN rule 2). */
+  readonly status: "ok" | "skipped" | "failed";
+  readonly message?: string;
+  readonly actions: ReadonlyArray<ActionOutcome>;
+}
+
+/** What a run did; `ok` is false when any parent failed, so the Lambda door can fail the invocation. */
+export interface JobSummary {
+  readonly job: JobSelection;
+  readonly dryRun: boolean;
+  /** ISO-8601 UTC. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly parents: ReadonlyArray<ParentResult>;
+  readonly ok: boolean;
+  /** Row id in `partkeeper.job_run`; null in a dry run. */
+  readonly jobRunId: number | null;
+}
+
+/**
+ * Runs one job over every configured parent (STYLE.md rule 11: per-parent results, keep going).
+ * Per parent: take the advisory lock, read the catalog, plan, apply each action in order. A parent
+ * whose action fails stops there (later actions may depend on it) and is reported failed.
+ * Never throws for a parent's failure; throws only when the database cannot be reached at all.
+ */
+export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<JobSummary> {
+  const started = ctx.clock();
+  const which = { future: options.job !== "archive", expired: options.job !== "maintain" };
+  const policies = ctx.config.tables.filter(
+    (t) => !options.only || options.only.some((q) => q.schema === t.schema && q.name === t.table),
+  );
+  let jobRunId: number | null = null;
+  if (!options.dryRun) {
+    await migrate(ctx.sql);
+    const [row] = await ctx.sql`insert into partkeeper.job_run (job, dry_run) values (${options.job}, false) returning id::float8 as id`;
+    jobRunId = row!.id as number;
+  }
+
+  const parents: ParentResult[] = [];
+  for (const policy of policies) {
+    const parent = qualifiedName(policy.schema, policy.table);
+    const log = { job: options.job, parent: displayName(parent) };
+    const run = () => runParent(ctx, policy, started, which, options.dryRun, jobRunId);
+    try {
+      if (options.dryRun) {
+        parents.push(await run());
+        continue;
+      }
+      const locked = await withParentLock(ctx.sql, parent, run);
+      if (locked.acquired) {
+        parents.push(locked.value);
+      } else {
+        const message = `skipped: another partkeeper run is working on ${displayName(parent)} (${locked.holder})`;
+        ctx.logger.warn(message, log);
+        parents.push({ parent, status: "skipped", message, actions: [] });
+      }
+    } catch (error) {
+      ctx.logger.error("parent failed", { ...log, error: (error as Error).message });
+      parents.push({ parent, status: "failed", message: (error as Error).message, actions: [] });
+    }
+  }
+
+  const summary: JobSummary = {
+    job: options.job,
+    dryRun: options.dryRun,
+    startedAt: started.toISOString(),
+    durationMs: ctx.clock().getTime() - started.getTime(),
+    parents,
+    ok: parents.every((p) => p.status !== "failed"),
+    jobRunId,
+  };
+  emitMetrics(ctx, summary);
+  if (jobRunId !== null) {
+    await ctx.sql`
+      update partkeeper.job_run set finished_at = now(), status = ${summary.ok ? "succeeded" : "failed"},
+        summary = ${ctx.sql.json(JSON.parse(JSON.stringify(summary)))},
+        error = ${parents.filter((p) => p.status === "failed").map((p) => `${displayName(p.parent)}: ${p.message}`).join("\n") || null}
+      where id = ${jobRunId}`;
+  }
+  return summary;
+}
+
+async function runParent(
+  ctx: JobContext,
+  policy: TablePolicy,
+  now: Date,
+  which: { future: boolean; expired: boolean },
+  dryRun: boolean,
+  jobRunId: number | null,
+): Promise<ParentResult> {
+  const name = qualifiedName(policy.schema, policy.table);
+  const snapshot = await readCatalog(ctx.sql, [{ name, wantMaxKey: policy.strategy === "range-integer" }]);
+  const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, now, which);
+  if (!plan) throw new Error(`no plan for ${displayName(name)}`);
+  if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
+  const info = snapshot.parents[0]!;
+  if (!dryRun && which.future) {
+    const ahead = partitionsAhead(policy, info, plan.actions, now);
+    if (ahead !== null) ctx.metrics.gauge("PartitionsAhead", ahead, displayName(name));
+  }
+
+  const exec = new DdlExecutor({
+    sql: ctx.sql,
+    dryRun,
+    lockTimeoutMs: ctx.config.lockTimeoutMs,
+    attempts: ctx.config.ddlAttempts,
+    logger: ctx.logger,
+  });
+  const outcomes: ActionOutcome[] = [];
+  for (const [index, action] of plan.actions.entries()) {
+    if (!dryRun && ctx.clock().getTime() > ctx.deadline) {
+      for (const rest of plan.actions.slice(index)) outcomes.push({ action: rest, status: "deferred", statements: [], durationMs: 0 });
+      ctx.logger.warn("deadline reached; the rest continues on the next run", { parent: displayName(name), deferred: plan.actions.length - index });
+      break;
+    }
+    const firstStep = exec.log.length;
+    const startedMs = Date.now();
+    const statements = () => exec.log.slice(firstStep).flatMap((s) => s.statements);
+    try {
+      const result =
+        action.kind === "archive-partition"
+          ? { archive: (await archivePartition(ctx, exec, info, action, jobRunId)) ?? undefined }
+          : await applyPartitionAction(exec, info, action);
+      outcomes.push({ action, status: dryRun ? "planned" : "applied", statements: statements(), ...result, durationMs: Date.now() - startedMs });
+      ctx.logger.info(dryRun ? "planned" : "applied", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });
+    } catch (error) {
+      const message = (error as Error).message;
+      outcomes.push({ action, status: "failed", statements: statements(), error: message, durationMs: Date.now() - startedMs });
+      ctx.logger.error("action failed", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), error: message });
+      return { parent: name, status: "failed", message: `${action.kind} ${displayName(action.partition)}: ${message}`, actions: outcomes };
+    }
+  }
+  return { parent: name, status: "ok", actions: outcomes };
+}
+
+function emitMetrics(ctx: JobContext, summary: JobSummary): void {
+  if (summary.dryRun) return;
+  for (const p of summary.parents) {
+    const parent = displayName(p.parent);
+    const applied = p.actions.filter((a) => a.status === "applied");
+    ctx.metrics.count("PartitionsCreated", applied.filter((a) => a.action.kind === "create-partition").length, parent);
+    ctx.metrics.count("PartitionsArchived", applied.filter((a) => a.action.kind === "archive-partition").length, parent);
+    if (p.status === "failed" && p.actions.some((a) => a.status === "failed" && a.error?.includes("verification"))) {
+      ctx.metrics.count("ArchiveVerificationFailed", 1, parent);
+    }
+  }
+  ctx.metrics.count(summary.ok ? "JobSucceeded" : "JobFailed", 1);
+}

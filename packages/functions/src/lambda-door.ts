@@ -1,0 +1,97 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics as PowertoolsMetrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Context } from "aws-lambda";
+import type { z } from "zod";
+import { ConfigError, formatIssues, openJobContext, parseConfig, type JobContext, type Logger as CoreLogger, type Metrics } from "@partkeeper/core";
+
+/** Stop starting new actions this long before the Lambda timeout, ms (an archive step can take a while). */
+export const DEADLINE_MARGIN_MS = 90_000;
+
+/**
+ * The settings a deployed function reads from its environment (set by infra/jobs.ts):
+ * `PARTKEEPER_CONFIG` (the config JSON), `DATABASE_URL`, optional `PARTKEEPER_ARCHIVE`
+ * (s3://bucket/prefix, overrides the config's archive.location), `POWERTOOLS_METRICS_NAMESPACE`
+ * (default `partkeeper`). Throws ConfigError naming the variable that is missing or invalid.
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const configText = env.PARTKEEPER_CONFIG;
+  if (!configText) throw new ConfigError("PARTKEEPER_CONFIG is not set: it must hold the partkeeper config JSON");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(configText);
+  } catch (cause) {
+    throw new ConfigError(`PARTKEEPER_CONFIG is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (env.PARTKEEPER_ARCHIVE && raw && typeof raw === "object") raw = { ...raw, archive: { location: env.PARTKEEPER_ARCHIVE } };
+  const config = parseConfig(raw, "PARTKEEPER_CONFIG");
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) throw new ConfigError("DATABASE_URL is not set: link the database secret to this function");
+  return { config, databaseUrl };
+}
+
+/** Powertools Logger behind core's Logger interface (fields become top-level keys of the JSON line). */
+function powertoolsLogger(logger: Logger): CoreLogger {
+  const at = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
+    fields ? logger[level](message, fields) : logger[level](message);
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** Powertools Metrics behind core's Metrics interface; per-parent values carry a `Parent` dimension. */
+function powertoolsMetrics(metrics: PowertoolsMetrics): Metrics {
+  const add = (name: string, value: number, parent?: string) => {
+    if (parent === undefined) {
+      metrics.addMetric(name, MetricUnit.Count, value);
+      return;
+    }
+    const single = metrics.singleMetric();
+    single.addDimension("Parent", parent);
+    single.addMetric(name, MetricUnit.Count, value);
+  };
+  return { count: add, gauge: add };
+}
+
+/**
+ * Builds a Lambda handler for one job: zod-parses the event (a bad event fails before any SQL,
+ * naming the field), opens the job context, runs `body`, logs JSON through Powertools Logger and
+ * flushes EMF metrics through Powertools Metrics (dimension `Job`). Throws when the result says
+ * something failed, so the invocation fails and the Errors alarm and the DLQ see it.
+ */
+export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
+  job: string,
+  eventSchema: S,
+  body: (ctx: JobContext, event: z.output<S>) => Promise<R>,
+) {
+  return async (event: unknown, context: Context): Promise<R> => {
+    const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "partkeeper", persistentKeys: { job } });
+    const metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "partkeeper", serviceName: "partkeeper" });
+    metrics.addDimension("Job", job);
+    logger.addContext(context);
+    try {
+      const parsed = eventSchema.safeParse(event ?? {});
+      if (!parsed.success) throw new ConfigError(`invalid ${job} event:\n${formatIssues(parsed.error)}`);
+      const { config, databaseUrl } = readEnvironment();
+      const { ctx, close } = await openJobContext({
+        databaseUrl,
+        config,
+        logger: powertoolsLogger(logger),
+        metrics: powertoolsMetrics(metrics),
+        deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      });
+      let result: R;
+      try {
+        result = await body(ctx, parsed.data);
+      } finally {
+        await close();
+      }
+      logger.info(`${job} finished`, { ok: result.ok, summary: result });
+      if (!result.ok) throw new Error(`${job} failed for some parents; see the summary in the log`);
+      return result;
+    } catch (error) {
+      logger.error(`${job} failed`, error as Error);
+      metrics.addMetric("JobFailed", MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

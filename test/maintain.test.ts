@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { runJob } from "@partkeeper/core";
+import { createTestDatabase } from "./helpers.ts";
+import { partitionNames, testJobContext } from "./job-context.ts";
+
+describe("maintain job on real PostgreSQL", async () => {
+  const { url, sql } = await createTestDatabase();
+  await sql.unsafe(`
+    create schema "Sales Ünïcode";
+    create table "Sales Ünïcode"."hej""hej Événements" (id bigint generated always as identity, "createdAt" timestamptz not null, body text)
+      partition by range ("createdAt");
+    create table "Sales Ünïcode"."hej""hej Événements_p2026_10" partition of "Sales Ünïcode"."hej""hej Événements"
+      for values from ('2026-10-01 00:00:00+00') to ('2026-11-01 00:00:00+00');
+    create table "Sales Ünïcode"."hej""hej Événements_default" partition of "Sales Ünïcode"."hej""hej Événements" default;
+    insert into "Sales Ünïcode"."hej""hej Événements" ("createdAt", body)
+      select timestamptz '2026-11-01 00:00:00+00' + g * interval '1 hour', 'row ' || g from generate_series(0, 999) g;
+    create table plain_table (id int);
+    create table ids (id bigint not null, v text) partition by range (id);
+  `);
+  const ctx = await testJobContext(url, {
+    tables: [
+      { schema: "Sales Ünïcode", table: 'hej"hej Événements', strategy: "range-time", interval: "month", premake: 2 },
+      { table: "plain_table", strategy: "hash", modulus: 4 },
+      { table: "missing_table", strategy: "list", values: ["a"] },
+      { table: "ids", strategy: "range-integer", step: 1000, premake: 2, defaultPartition: false },
+    ],
+  });
+
+  it("creates current and premade partitions, moves default-partition rows, and reports unmanageable parents", async () => {
+    const before = await sql`select count(*)::int as n from "Sales Ünïcode"."hej""hej Événements"`;
+    const summary = await runJob(ctx, { job: "maintain", dryRun: false });
+    expect(summary.ok).toBe(false);
+    const [events, plain, missing, ids] = summary.parents;
+    expect(events!.status).toBe("ok");
+    expect(events!.actions.map((a) => [a.action.partition.name, a.status, a.rowsMoved ?? 0])).toEqual([
+      ['hej"hej Événements_p2026_11', "applied", 720],
+      ['hej"hej Événements_p2026_12', "applied", 280],
+      ['hej"hej Événements_p2027_01', "applied", 0],
+    ]);
+    expect(await partitionNames(sql, "Sales Ünïcode", 'hej"hej Événements')).toEqual([
+      'hej"hej Événements_default',
+      'hej"hej Événements_p2026_10',
+      'hej"hej Événements_p2026_11',
+      'hej"hej Événements_p2026_12',
+      'hej"hej Événements_p2027_01',
+    ]);
+    const [after] = await sql`select count(*)::int as n from "Sales Ünïcode"."hej""hej Événements"`;
+    expect(after!.n).toBe(before[0]!.n);
+    const [inDefault] = await sql`select count(*)::int as n from "Sales Ünïcode"."hej""hej Événements_default"`;
+    expect(inDefault!.n).toBe(0);
+
+    expect(plain!.status).toBe("failed");
+    expect(plain!.message).toMatch(/public\.plain_table is not partitioned/);
+    expect(missing!.status).toBe("failed");
+    expect(missing!.message).toMatch(/public\.missing_table does not exist/);
+    expect(ids!.status).toBe("ok");
+    expect(await partitionNames(sql, "public", "ids")).toEqual(["ids_p0", "ids_p1000", "ids_p2000"]);
+
+    const [run] = await sql`select status, error from partkeeper.job_run where id = ${summary.jobRunId}`;
+    expect(run!.status).toBe("failed");
+    expect(run!.error).toMatch(/plain_table/);
+  });
+
+  it("is idempotent: a second run creates nothing", async () => {
+    const summary = await runJob(ctx, { job: "maintain", dryRun: false, only: [{ schema: "Sales Ünïcode", name: 'hej"hej Événements' }] });
+    expect(summary.ok).toBe(true);
+    expect(summary.parents[0]!.actions).toEqual([]);
+  });
+
+  it("plans without changing anything, showing the exact SQL", async () => {
+    await sql`drop table "Sales Ünïcode"."hej""hej Événements_p2027_01"`;
+    const summary = await runJob(ctx, { job: "maintain", dryRun: true, only: [{ schema: "Sales Ünïcode", name: 'hej"hej Événements' }] });
+    expect(summary.jobRunId).toBeNull();
+    expect(summary.parents[0]!.actions.map((a) => [a.status, a.statements])).toEqual([
+      [
+        "planned",
+        [
+          `LOCK TABLE "Sales Ünïcode"."hej""hej Événements_default" IN ACCESS EXCLUSIVE MODE`,
+          `CREATE TABLE "Sales Ünïcode"."hej""hej Événements_p2027_01" (LIKE "Sales Ünïcode"."hej""hej Événements" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)`,
+          `WITH moved AS (DELETE FROM "Sales Ünïcode"."hej""hej Événements_default" WHERE "createdAt" >= '2027-01-01 00:00:00+00' AND "createdAt" < '2027-02-01 00:00:00+00' RETURNING "id", "createdAt", "body") INSERT INTO "Sales Ünïcode"."hej""hej Événements_p2027_01" ("id", "createdAt", "body") SELECT "id", "createdAt", "body" FROM moved`,
+          `ALTER TABLE "Sales Ünïcode"."hej""hej Événements" ATTACH PARTITION "Sales Ünïcode"."hej""hej Événements_p2027_01" FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')`,
+        ],
+      ],
+    ]);
+    expect(await partitionNames(sql, "Sales Ünïcode", 'hej"hej Événements')).not.toContain('hej"hej Événements_p2027_01');
+  });
+
+  it("skips a parent another runner holds, with a message, and does not error", async () => {
+    const other = await sql.reserve();
+    try {
+      await other`select pg_advisory_lock(hashtextextended(${'partkeeper:["public","ids"]'}, 0))`;
+      const summary = await runJob(ctx, { job: "maintain", dryRun: false, only: [{ schema: "public", name: "ids" }] });
+      expect(summary.ok).toBe(true);
+      expect(summary.parents[0]!.status).toBe("skipped");
+      expect(summary.parents[0]!.message).toMatch(/another partkeeper run is working on public\.ids \(pid \d+/);
+    } finally {
+      await other`select pg_advisory_unlock_all()`;
+      other.release();
+    }
+  });
+});
