@@ -64,7 +64,7 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
   return async (event: unknown, context: Context): Promise<R> => {
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "partkeeper", persistentKeys: { job } });
     const metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "partkeeper", serviceName: "partkeeper" });
-    metrics.addDimension("Job", job);
+    metrics.setDefaultDimensions({ Job: job });
     logger.addContext(context);
     try {
       const parsed = eventSchema.safeParse(event ?? {});

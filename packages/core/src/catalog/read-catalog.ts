@@ -58,8 +58,8 @@ const METHODS: Record<string, PartitionMethod> = { r: "range", l: "list", h: "ha
 export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogRequest>): Promise<CatalogSnapshot> {
   const relations = await sql<RawRelationRow[]>`
     select w.schema_name, w.table_name, c.oid::int8::float8 as oid, c.relkind::text, pt.partstrat::text
-    from unnest(${sql.array(requests.map((r) => r.name.schema))}::text[],
-                ${sql.array(requests.map((r) => r.name.name))}::text[]) as w(schema_name, table_name)
+    from jsonb_to_recordset(${sql.json(requests.map((r) => ({ schema_name: r.name.schema, table_name: r.name.name })))})
+      as w(schema_name text, table_name text)
     left join pg_namespace n on n.nspname = w.schema_name
     left join pg_class c on c.relnamespace = n.oid and c.relname = w.table_name
       and c.relkind in ('r' /* table */, 'p' /* partitioned table */)
@@ -85,7 +85,7 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
       from pg_inherits i
       join pg_class c on c.oid = i.inhrelid
       join pg_namespace n on n.oid = c.relnamespace
-      where i.inhparent = any(${sql.array(oids)}::oid[])
+      where i.inhparent = any(${oidArray(sql, oids)})
       order by c.relname`,
     sql<RawColumnRow[]>`
       select a.attrelid::int8::float8 as attrelid, a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
@@ -93,12 +93,12 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
       from pg_attribute a
       left join pg_partitioned_table pt on pt.partrelid = a.attrelid
       left join lateral unnest(pt.partattrs) with ordinality as k(attnum, position) on k.attnum = a.attnum
-      where a.attrelid = any(${sql.array(oids)}::oid[]) and a.attnum > 0 and not a.attisdropped
+      where a.attrelid = any(${oidArray(sql, oids)}) and a.attnum > 0 and not a.attisdropped
       order by a.attrelid, a.attnum`,
   ]);
   const keyExpressions = await sql<{ oid: number; has_expression: boolean }[]>`
     select partrelid::int8::float8 as oid, 0 = any(partattrs::int2[]) as has_expression
-    from pg_partitioned_table where partrelid = any(${sql.array(oids)}::oid[])`;
+    from pg_partitioned_table where partrelid = any(${oidArray(sql, oids)})`;
 
   const parents: ParentInfo[] = [];
   for (const row of parentRows) {
@@ -130,6 +130,14 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
   });
 }
 
+/**
+ * Sets go to Postgres as JSON, not `sql.array`: postgres.js serializes array parameters wrongly on
+ * a pooled connection's first query, before it has fetched the server's types ("malformed array literal").
+ */
+function oidArray(sql: Sql, oids: ReadonlyArray<number>) {
+  return sql`array(select jsonb_array_elements_text(${sql.json(oids as number[])})::oid)`;
+}
+
 function toPartitionInfo(row: RawPartitionRow): PartitionInfo {
   return Object.freeze({
     name: qualifiedName(row.schema_name, row.table_name),
@@ -155,7 +163,7 @@ async function readUnfinishedArchives(sql: Sql): Promise<ArchiveRecord[]> {
   if (!(await hasPartkeeperSchema(sql))) return [];
   const rows = await sql`
     select id::float8 as id, parent_schema, parent_name, partition_schema, partition_name, bound_expression, state
-    from partkeeper.archive where state = any(${sql.array(UNFINISHED as string[])}::text[]) order by id`;
+    from partkeeper.archive where state in (select jsonb_array_elements_text(${sql.json(UNFINISHED as string[])})) order by id`;
   return rows.map((r) =>
     Object.freeze({
       id: r.id as number,

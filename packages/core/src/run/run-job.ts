@@ -10,6 +10,7 @@ import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
 import type { Action } from "../plan/actions.ts";
 import { planAll } from "../plan/plan-all.ts";
 import type { JobName } from "../jobs.ts";
+import { defaultPartitionRows } from "./default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
 /** Which part of the lifecycle to run: one scheduled job, or `lifecycle` (maintain then archive). */
@@ -167,6 +168,10 @@ async function runParent(
       ctx.logger.error("action failed", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), error: message });
       return { parent: name, status: "failed", message: `${action.kind} ${displayName(action.partition)}: ${message}`, actions: outcomes };
     }
+  }
+  if (!dryRun && which.future) {
+    const rows = await defaultPartitionRows(ctx.sql, info, plan.actions);
+    if (rows !== null) ctx.metrics.gauge("DefaultPartitionRows", rows, displayName(name));
   }
   return { parent: name, status: "ok", actions: outcomes };
 }

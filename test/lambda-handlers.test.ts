@@ -1,0 +1,118 @@
+import type { Context } from "aws-lambda";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { handler as maintain } from "../packages/functions/src/maintain.ts";
+import { createTestDatabase } from "./helpers.ts";
+import { partitionNames } from "./job-context.ts";
+
+/** The parts of a Lambda context the door uses. */
+function lambdaContext(): Context {
+  return {
+    functionName: "partkeeper-maintain",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:partkeeper-maintain",
+    memoryLimitInMB: "512",
+    awsRequestId: "req-1",
+    logGroupName: "/aws/lambda/partkeeper-maintain",
+    logStreamName: "stream",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 300_000,
+  } as Context;
+}
+
+/** Invokes the handler and returns its result (or error) with every JSON line it wrote to stdout. */
+async function invoke(event: unknown): Promise<{ result?: unknown; error?: Error; lines: Array<Record<string, unknown>> }> {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    return { result: await maintain(event, lambdaContext()), lines: parseLines(written) };
+  } catch (error) {
+    return { error: error as Error, lines: parseLines(written) };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+function parseLines(written: string[]): Array<Record<string, unknown>> {
+  return written
+    .join("")
+    .split("\n")
+    .filter((l) => l.trim().startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+interface Emf {
+  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  [key: string]: unknown;
+}
+
+describe("Lambda maintain handler (EventBridge Scheduler event, real database)", async () => {
+  const { url, sql } = await createTestDatabase();
+  await sql`create table events (id bigint not null, ts timestamptz not null) partition by range (ts)`;
+  const env = { ...process.env };
+  afterEach(() => {
+    process.env = { ...env };
+  });
+  const configure = () => {
+    process.env.DATABASE_URL = url;
+    process.env.POWERTOOLS_METRICS_NAMESPACE = "partkeeper-test";
+    process.env.PARTKEEPER_CONFIG = JSON.stringify({
+      tables: [{ table: "events", strategy: "range-time", interval: "day", premake: 2, defaultPartition: true }],
+    });
+  };
+
+  it("plans on { dryRun: true } without changing anything", async () => {
+    configure();
+    const { result, error } = await invoke({ job: "maintain", dryRun: true });
+    expect(error).toBeUndefined();
+    expect((result as { dryRun: boolean; ok: boolean }).dryRun).toBe(true);
+    expect(await partitionNames(sql, "public", "events")).toEqual([]);
+  });
+
+  it("runs the job on { job: 'maintain' }, logs JSON and emits valid EMF metrics", async () => {
+    configure();
+    const { result, error, lines } = await invoke({ job: "maintain" });
+    expect(error).toBeUndefined();
+    const summary = result as { ok: boolean; parents: Array<{ actions: unknown[] }> };
+    expect(summary.ok).toBe(true);
+    expect(summary.parents[0]!.actions).toHaveLength(4); // today, 2 premade, default partition
+    expect((await partitionNames(sql, "public", "events")).length).toBe(4);
+
+    const logs = lines.filter((l) => !("_aws" in l));
+    expect(logs.some((l) => l.message === "maintain finished" && l.level === "INFO" && l.job === "maintain")).toBe(true);
+
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    expect(emf.length).toBeGreaterThan(0);
+    for (const doc of emf) {
+      const [directive] = doc._aws.CloudWatchMetrics;
+      expect(directive!.Namespace).toBe("partkeeper-test");
+      expect(typeof doc._aws.Timestamp).toBe("number");
+      for (const dims of directive!.Dimensions) for (const d of dims) expect(doc[d]).toEqual(expect.any(String));
+      for (const m of directive!.Metrics) expect(doc[m.Name]).toEqual(expect.any(Number));
+    }
+    const value = (name: string, parent?: string) =>
+      emf.find((d) => name in d && (parent === undefined || d.Parent === parent))?.[name];
+    expect(value("JobSucceeded")).toBe(1);
+    expect(value("PartitionsCreated", "public.events")).toBe(3);
+    expect(value("PartitionsAhead", "public.events")).toBe(2);
+    expect(value("DefaultPartitionRows", "public.events")).toBe(0);
+    expect(emf.every((d) => d.Job === "maintain")).toBe(true);
+  });
+
+  it("fails a bad event before any SQL, naming the field", async () => {
+    configure();
+    const { error, lines } = await invoke({ job: "maintain", dryRun: "yes" });
+    expect(error?.message).toMatch(/dryRun: .*boolean/i);
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    expect(emf.some((d) => d.JobFailed === 1)).toBe(true);
+  });
+
+  it("fails clearly when the config in the environment is invalid", async () => {
+    configure();
+    process.env.PARTKEEPER_CONFIG = JSON.stringify({ tables: [{ table: "events", strategy: "range-time", interval: "fortnight" }] });
+    const { error } = await invoke({ job: "maintain" });
+    expect(error?.message).toMatch(/tables\.0\.interval/);
+  });
+});
