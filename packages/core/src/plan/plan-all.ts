@@ -1,0 +1,68 @@
+import type { CatalogSnapshot } from "../catalog/types.ts";
+import type { Config } from "../config/schema.ts";
+import { UnmanageableTableError } from "../errors.ts";
+import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import type { Action } from "./actions.ts";
+import { checkManageable } from "./check-manageable.ts";
+import { planExpiredPartitions } from "./plan-expired-partitions.ts";
+import { planFuturePartitions } from "./plan-future-partitions.ts";
+
+/** The plan for one configured parent (STYLE.md rule 11): its actions, or why it has none. */
+export interface ParentPlan {
+  readonly parent: QualifiedName;
+  readonly actions: ReadonlyArray<Action>;
+  /** Why this parent cannot be planned (usually UnmanageableTableError); then `actions` is empty. */
+  readonly error: Error | null;
+}
+
+/** Which parts of the plan to compute. */
+export interface PlanWhich {
+  /** Missing partitions: current, premake, gaps, list values, hash remainders, default. */
+  readonly future: boolean;
+  /** Expired partitions and unfinished archives. */
+  readonly expired: boolean;
+}
+
+/**
+ * Plans every table in `config`, one frozen ParentPlan per table in config order. Pure: no I/O.
+ *
+ * A table missing from the snapshot, a table that is not partitioned and a parent failing
+ * checkManageable get an UnmanageableTableError and no actions; an error planning one parent
+ * never stops the others. Otherwise the actions are the future ones (planFuturePartitions) then
+ * the expired ones (planExpiredPartitions), each as selected by `which`.
+ *
+ * @param now the clock's current instant (UTC).
+ */
+export function planAll(
+  config: Config,
+  snapshot: CatalogSnapshot,
+  now: Date,
+  which: PlanWhich,
+): ReadonlyArray<ParentPlan> {
+  return Object.freeze(
+    config.tables.map((policy): ParentPlan => {
+      const name = qualifiedName(policy.schema, policy.table);
+      try {
+        const parent = snapshot.parents.find((p) => sameName(p.parent, name));
+        if (!parent) {
+          if (snapshot.notPartitioned.some((n) => sameName(n, name))) {
+            throw new UnmanageableTableError(
+              `${displayName(name)} is not partitioned: convert it first (partkeeper migrate, later) or remove it from the config`,
+            );
+          }
+          throw new UnmanageableTableError(
+            `${displayName(name)} does not exist: create it as a partitioned table (CREATE TABLE ... PARTITION BY ...) or fix schema/table in the config`,
+          );
+        }
+        checkManageable(policy, parent);
+        const actions: Action[] = [];
+        if (which.future) actions.push(...planFuturePartitions(policy, parent, now));
+        if (which.expired) actions.push(...planExpiredPartitions(policy, parent, snapshot.unfinishedArchives, now));
+        return Object.freeze({ parent: name, actions: Object.freeze(actions), error: null });
+      } catch (cause) {
+        const error = cause instanceof Error ? cause : new Error(String(cause));
+        return Object.freeze({ parent: name, actions: Object.freeze([]), error });
+      }
+    }),
+  );
+}
