@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { qualifiedName } from "../identifier.ts";
+import { archiveKeys, encodeKeySegment } from "./archive-keys.ts";
+
+describe("archiveKeys", () => {
+  const parent = qualifiedName("public", "events");
+
+  it("defaults the prefix to the parent's schema and table", () => {
+    expect(archiveKeys({ parent, partition: qualifiedName("public", "events_p2024_01") })).toEqual({
+      directory: "public/events/public/events_p2024_01",
+      data: "public/events/public/events_p2024_01/data.parquet",
+      manifest: "public/events/public/events_p2024_01/manifest.json",
+    });
+  });
+
+  it("encodes every segment: quotes, spaces, slashes, unicode, dots", () => {
+    const keys = archiveKeys({
+      parent: qualifiedName("my schema", 'Événements "x"'),
+      partition: qualifiedName("a/b", ".."),
+      policyPrefix: "/archive/Prod data//",
+    });
+    expect(keys.data).toBe("archive/Prod%20data/a%2Fb/%2E%2E/data.parquet");
+    expect(archiveKeys({ parent: qualifiedName("my schema", 'Événements "x"'), partition: qualifiedName("s", "p") }).directory).toBe(
+      "my%20schema/%C3%89v%C3%A9nements%20%22x%22/s/p",
+    );
+  });
+
+  it("keeps distinct names distinct", () => {
+    expect(encodeKeySegment("a%2Fb")).not.toBe(encodeKeySegment("a/b"));
+    expect(encodeKeySegment(".")).toBe("%2E");
+  });
+});

@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { ColumnInfo } from "../catalog/types.ts";
+import { ArchiveError } from "../errors.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
+import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
+import { openDuckdb } from "./duckdb-session.ts";
+import type { ManifestColumn } from "./manifest.ts";
+import { mapColumn, type ColumnMapping } from "./parquet-types.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
+import { sha256File } from "./read-parquet.ts";
+
+/** DuckDB's default row group size (rows); about 1 MB-10 MB per group for typical partitions. */
+export const DEFAULT_ROW_GROUP_ROWS = 122_880;
+
+/** Largest CSV line (one row, bytes) DuckDB will read; a row with a bigger value fails the export. Default 256 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+export interface ExportToParquetOptions {
+  /** A NEW postgres.js client with `max: 1` for the COPY; ended here (see copy-client.ts). */
+  readonly openCopyClient: OpenCopyClient;
+  /** The table or (detached) partition to export. */
+  readonly relation: QualifiedName;
+  /** Columns in table order, as the catalog reads them (`format_type()` text). */
+  readonly columns: ReadonlyArray<ColumnInfo>;
+  /** A writable scratch directory (Lambda: under /tmp); needs room for the CSV and the Parquet file. */
+  readonly workDir: string;
+  /** Name of the Parquet file inside workDir. Default `data.parquet`. */
+  readonly fileName?: string;
+  /** Rows per Parquet row group. Default 122880. */
+  readonly rowGroupRows?: number;
+}
+
+export interface ExportToParquetResult {
+  /** Absolute path of the ZSTD Parquet file, left in workDir for upload. */
+  readonly file: string;
+  readonly rows: number;
+  /** Size of the Parquet file, bytes. */
+  readonly bytes: number;
+  /** SHA-256 of the Parquet file, lower-case hex. */
+  readonly sha256: string;
+  /** Size of the intermediate CSV (deleted), bytes. */
+  readonly csvBytes: number;
+  readonly columns: ReadonlyArray<ManifestColumn>;
+}
+
+/**
+ * Exports a relation to one ZSTD Parquet file with the types of parquet-types.ts (DESIGN rule 8):
+ *
+ * 1. `COPY (SELECT <export expressions> FROM "schema"."name") TO STDOUT (FORMAT csv)` on its own
+ *    client (TimeZone UTC etc., see copy-client.ts), streamed to `<workDir>/<random>.csv`;
+ * 2. DuckDB reads the CSV with explicit column types (NULL = unquoted empty field, `""` = empty
+ *    string: `allow_quoted_nulls = false`) and writes `COPY ... TO 'file' (FORMAT parquet,
+ *    COMPRESSION zstd, ROW_GROUP_SIZE n)`;
+ * 3. the CSV is deleted (on every path); the Parquet file stays.
+ *
+ * The relation is read as of the COPY's snapshot; archive it after it was detached so it cannot change.
+ * @throws ArchiveError naming the relation when the COPY, DuckDB's parse or the write fails, or when
+ *   two column names differ only in case (DuckDB identifiers are case-insensitive).
+ */
+export async function exportToParquet(options: ExportToParquetOptions): Promise<ExportToParquetResult> {
+  const { relation, workDir } = options;
+  if (options.columns.length === 0) throw new ArchiveError(`cannot export ${displayName(relation)}: no columns given`);
+  const mappings = options.columns.map(mapColumn);
+  assertDistinctForDuckdb(relation, mappings);
+  const file = path.resolve(workDir, options.fileName ?? "data.parquet");
+  const csv = path.resolve(workDir, `export-${randomUUID()}.csv`);
+  try {
+    const copy =
+      `copy (select ${mappings.map((m) => m.exportExpression(quoteIdent(m.name))).join(", ")} ` +
+      `from ${quoteQualified(relation)}) to stdout (format csv)`;
+    await withCopyClient(options.openCopyClient, async (sql) => {
+      try {
+        await pipeline(await sql.unsafe(copy).readable(), createWriteStream(csv));
+      } catch (error) {
+        throw new ArchiveError(`COPY of ${displayName(relation)} to ${csv} failed: ${(error as Error).message}`, { cause: error });
+      }
+    });
+    const csvBytes = (await stat(csv)).size;
+    const duck = await openDuckdb(workDir);
+    let rows: number;
+    try {
+      const csvColumns = mappings.map((m, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(m.csvType)}`).join(", ");
+      const source =
+        `read_csv(${quoteLiteral(csv)}, columns = {${csvColumns}}, header = false, auto_detect = false, ` +
+        `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, new_line = '\\n', ` +
+        `strict_mode = true, max_line_size = ${DEFAULT_MAX_LINE_BYTES})`;
+      const select = mappings.map((m, i) => `${m.toParquet(quoteIdent(`c${i}`))} AS ${quoteIdent(m.name)}`).join(", ");
+      const result = await duck.query(
+        `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(file)} ` +
+          `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS})`,
+        `convert the CSV export of ${displayName(relation)} to Parquet`,
+      );
+      rows = Number(result[0]?.Count ?? Number.NaN);
+    } finally {
+      duck.close();
+    }
+    if (!Number.isSafeInteger(rows)) throw new ArchiveError(`DuckDB did not report a row count for ${file}`);
+    const bytes = (await stat(file)).size;
+    const sha256 = await sha256File(file);
+    return Object.freeze({
+      file,
+      rows,
+      bytes,
+      sha256,
+      csvBytes,
+      columns: mappings.map((m) => Object.freeze({ name: m.name, pgType: m.pgType, parquetType: m.parquetType })),
+    });
+  } finally {
+    await rm(csv, { force: true });
+  }
+}
+
+/** DuckDB binds names case-insensitively: `"A"` and `"a"` would collide in the Parquet file. */
+function assertDistinctForDuckdb(relation: QualifiedName, mappings: ReadonlyArray<ColumnMapping>): void {
+  const seen = new Map<string, string>();
+  for (const m of mappings) {
+    const folded = m.name.toLowerCase();
+    const other = seen.get(folded);
+    if (other !== undefined) {
+      throw new ArchiveError(
+        `cannot archive ${displayName(relation)}: columns ${JSON.stringify(other)} and ${JSON.stringify(m.name)} differ only in case, ` +
+          "which Parquet readers such as DuckDB cannot tell apart; rename one of them",
+      );
+    }
+    seen.set(folded, m.name);
+  }
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { ArchiveError } from "../errors.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
+import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
+import { openDuckdb } from "./duckdb-session.ts";
+import type { ManifestColumn } from "./manifest.ts";
+import { restoreExpression } from "./parquet-types.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
+import { duckdbTypeToParquetType } from "./read-parquet.ts";
+
+export interface LoadParquetOptions {
+  /** A NEW postgres.js client with `max: 1` for the COPY; ended here (see copy-client.ts). */
+  readonly openCopyClient: OpenCopyClient;
+  /** A Parquet file written by `exportToParquet`. */
+  readonly file: string;
+  /** Existing table receiving the rows (must have every manifest column, by name). */
+  readonly target: QualifiedName;
+  /** The manifest's columns, in file order. */
+  readonly columns: ReadonlyArray<ManifestColumn>;
+  /** Writable scratch directory for the intermediate CSV and DuckDB. */
+  readonly workDir: string;
+}
+
+export interface LoadParquetResult {
+  /** Rows copied into the target. */
+  readonly rows: number;
+}
+
+/**
+ * Restore primitive: loads one archive Parquet file into `target`.
+ *
+ * 1. DuckDB checks the file's columns against the manifest (same count and Parquet types), then writes
+ *    `COPY (SELECT <restore expressions> FROM read_parquet(file)) TO '<random>.csv' (FORMAT csv,
+ *    FORCE_QUOTE *)`: every non-NULL value quoted, NULL an unquoted empty field (Postgres CSV's rule),
+ *    each value in a text form the column's input function reads (parquet-types.ts `restoreExpression`).
+ * 2. `COPY "schema"."target" ("c1", ...) FROM STDIN (FORMAT csv)` on its own client with the archive
+ *    session settings (copy-client.ts), streamed from the CSV file; the client is ended afterwards.
+ * 3. The CSV is deleted on every path.
+ *
+ * Runs in the COPY's own implicit transaction: a failure loads nothing.
+ * @throws ArchiveError naming file and target when the file does not match the manifest, DuckDB cannot
+ *   read it, or Postgres rejects a value.
+ */
+export async function loadParquet(options: LoadParquetOptions): Promise<LoadParquetResult> {
+  const { file, target, columns, workDir } = options;
+  if (columns.length === 0) throw new ArchiveError(`cannot load ${file} into ${displayName(target)}: the manifest lists no columns`);
+  const csv = path.resolve(workDir, `restore-${randomUUID()}.csv`);
+  try {
+    const duck = await openDuckdb(workDir);
+    let rows: number;
+    try {
+      const described = await duck.query(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`, `open the Parquet file ${file}`);
+      const actual = described.map((r) => duckdbTypeToParquetType(String(r.column_type)));
+      const expected = columns.map((c) => c.parquetType);
+      if (actual.length !== expected.length || actual.some((t, i) => t !== expected[i])) {
+        throw new ArchiveError(
+          `Parquet file ${file} does not match its manifest: file has (${actual.join(", ")}), manifest says (${expected.join(", ")}); ` +
+            "check that the manifest and the data object belong to the same archive",
+        );
+      }
+      const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
+      const select = columns.map((c, i) => `${restoreExpression(c.parquetType, `t.${quoteIdent(`c${i}`)}`)} AS ${quoteIdent(`c${i}`)}`).join(", ");
+      const [result] = await duck.query(
+        `COPY (SELECT ${select} FROM read_parquet(${quoteLiteral(file)}) AS t(${alias})) TO ${quoteLiteral(csv)} ` +
+          `(FORMAT csv, HEADER false, DELIMITER ',', QUOTE '"', ESCAPE '"', NULLSTR '', FORCE_QUOTE *)`,
+        `convert ${file} to CSV for restore`,
+      );
+      rows = Number(result?.Count ?? Number.NaN);
+    } finally {
+      duck.close();
+    }
+    const copy = `copy ${quoteQualified(target)} (${columns.map((c) => quoteIdent(c.name)).join(", ")}) from stdin (format csv)`;
+    await withCopyClient(options.openCopyClient, async (sql) => {
+      try {
+        await pipeline(createReadStream(csv), await sql.unsafe(copy).writable());
+      } catch (error) {
+        throw new ArchiveError(`COPY into ${displayName(target)} from ${file} failed: ${(error as Error).message}`, { cause: error });
+      }
+    });
+    return Object.freeze({ rows });
+  } finally {
+    await rm(csv, { force: true });
+  }
+}

@@ -1,0 +1,34 @@
+import type postgres from "postgres";
+import type { ColumnInfo } from "../catalog/types.ts";
+import { ArchiveError } from "../errors.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
+import { postgresKeySummary } from "./parquet-types.ts";
+import { quoteIdent, quoteQualified } from "./quote.ts";
+import type { RelationSummary } from "./read-parquet.ts";
+
+/**
+ * Row count and key min/max of a relation in Postgres, rendered exactly like `readParquetSummary`
+ * renders the Parquet side (parquet-types.ts `keyRendering`: epoch microseconds for timestamps, text
+ * under byte order for strings), so verify compares plain strings. One full scan:
+ *
+ * ```sql
+ * select count(*)::bigint as rows,
+ *        trunc(extract(epoch from min("createdAt")) * 1000000)::text as key_min, ... as key_max
+ * from "public"."events_2024_01"
+ * ```
+ *
+ * Ordinary query on `sql` (no COPY), so any client is fine.
+ * @param keyColumn the partition key column with its `format_type()` text, or null for rows only.
+ * @throws ArchiveError naming the relation when the query fails.
+ */
+export async function summarizeRelation(sql: postgres.Sql, relation: QualifiedName, keyColumn: ColumnInfo | null): Promise<RelationSummary> {
+  const keyList = keyColumn === null ? "null::text as key_min, null::text as key_max" : postgresKeySummary(keyColumn.type, quoteIdent(keyColumn.name));
+  let rows: ReadonlyArray<{ rows: string; key_min: string | null; key_max: string | null }>;
+  try {
+    rows = await sql.unsafe(`select count(*)::text as rows, ${keyList} from ${quoteQualified(relation)}`);
+  } catch (error) {
+    throw new ArchiveError(`could not summarize ${displayName(relation)} for verification: ${(error as Error).message}`, { cause: error });
+  }
+  const row = rows[0]!;
+  return Object.freeze({ rows: Number(row.rows), keyMin: row.key_min, keyMax: row.key_max });
+}

@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { ArchiveError } from "../errors.ts";
+import { openDuckdb } from "./duckdb-session.ts";
+import { duckdbKeySummary } from "./parquet-types.ts";
+import { quoteIdent, quoteLiteral } from "./quote.ts";
+
+/** What verify compares with the partition (partition-summary.ts renders the same way). */
+export interface RelationSummary {
+  readonly rows: number;
+  /** min/max of the key column rendered per parquet-types.ts `keyRendering`; null without key column or rows. */
+  readonly keyMin: string | null;
+  readonly keyMax: string | null;
+}
+
+/** One column as DuckDB reads it from the Parquet file (`DESCRIBE`). */
+export interface ParquetColumn {
+  readonly name: string;
+  /** DuckDB type, e.g. `DECIMAL(12,2)`, `TIMESTAMP WITH TIME ZONE`, `UUID`, `JSON`. */
+  readonly duckdbType: string;
+}
+
+/** One leaf of the Parquet schema as `parquet_schema()` reports it (physical and logical types). */
+export interface ParquetSchemaEntry {
+  readonly name: string;
+  readonly type: string | null;
+  readonly convertedType: string | null;
+  readonly logicalType: string | null;
+}
+
+/** SHA-256 of a file, lower-case hex, streamed (no size limit). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(file), hash);
+  return hash.digest("hex");
+}
+
+/**
+ * Opens a Parquet file with DuckDB (proving it is readable end to end: every row group is decoded by
+ * the count and min/max) and returns its row count and the key column's min/max.
+ * `workDir` holds DuckDB's scratch directories; default: the file's directory.
+ * @throws ArchiveError when the file cannot be read or `keyColumn` is not one of its columns.
+ */
+export async function readParquetSummary(file: string, keyColumn?: string | null, workDir = path.dirname(file)): Promise<RelationSummary> {
+  const duck = await openDuckdb(workDir);
+  try {
+    const source = `read_parquet(${quoteLiteral(file)})`;
+    const columns = await describe(duck.query, file);
+    let keyList = "NULL AS key_min, NULL AS key_max";
+    if (keyColumn !== undefined && keyColumn !== null) {
+      const key = columns.find((c) => c.name === keyColumn);
+      if (!key) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)} (columns: ${columns.map((c) => c.name).join(", ")})`);
+      keyList = duckdbKeySummary(duckdbTypeToParquetType(key.duckdbType), `t.${quoteIdent(`c${columns.indexOf(key)}`)}`);
+    }
+    const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
+    // Every column is touched so that each column chunk is decompressed and decoded once.
+    const touch = columns.map((_, i) => `count(t.${quoteIdent(`c${i}`)})`).join(" + ");
+    const [row] = await duck.query(
+      `SELECT count(*) AS rows, ${touch} AS non_null, ${keyList} FROM ${source} AS t(${alias})`,
+      `read back ${file}`,
+    );
+    return Object.freeze({
+      rows: Number(row?.rows),
+      keyMin: (row?.key_min as string | null) ?? null,
+      keyMax: (row?.key_max as string | null) ?? null,
+    });
+  } finally {
+    duck.close();
+  }
+}
+
+/** The columns of a Parquet file as DuckDB types, in file order. @throws ArchiveError when unreadable. */
+export async function readParquetColumns(file: string, workDir = path.dirname(file)): Promise<ReadonlyArray<ParquetColumn>> {
+  const duck = await openDuckdb(workDir);
+  try {
+    return await describe(duck.query, file);
+  } finally {
+    duck.close();
+  }
+}
+
+/** Leaf columns of the Parquet schema with physical, converted and logical types (`parquet_schema()`). */
+export async function readParquetSchema(file: string, workDir = path.dirname(file)): Promise<ReadonlyArray<ParquetSchemaEntry>> {
+  const duck = await openDuckdb(workDir);
+  try {
+    const rows = await duck.query(
+      `SELECT name, type, converted_type, logical_type FROM parquet_schema(${quoteLiteral(file)}) WHERE num_children IS NULL OR num_children = 0`,
+      `read the Parquet schema of ${file}`,
+    );
+    return rows.map((r) => ({
+      name: String(r.name),
+      type: (r.type as string | null) ?? null,
+      convertedType: (r.converted_type as string | null) ?? null,
+      logicalType: (r.logical_type as string | null) ?? null,
+    }));
+  } finally {
+    duck.close();
+  }
+}
+
+async function describe(
+  query: (statement: string, what: string) => Promise<ReadonlyArray<Record<string, unknown>>>,
+  file: string,
+): Promise<ReadonlyArray<ParquetColumn>> {
+  const rows = await query(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`, `open the Parquet file ${file}`);
+  return rows.map((r) => ({ name: String(r.column_name), duckdbType: String(r.column_type) }));
+}
+
+/**
+ * DESCRIBE prints some types in their long form; map them to the names parquet-types.ts uses
+ * (`TIMESTAMP WITH TIME ZONE` -> `TIMESTAMPTZ`, `TIME` etc. unchanged).
+ */
+export function duckdbTypeToParquetType(duckdbType: string): string {
+  if (duckdbType === "TIMESTAMP WITH TIME ZONE") return "TIMESTAMPTZ";
+  return duckdbType;
+}

@@ -1,0 +1,62 @@
+/**
+ * The object store partkeeper archives into. Keys are relative to the store's prefix (the path part
+ * of the archive location `s3://bucket/prefix`), so archive code never sees bucket names.
+ *
+ * Written-once rule (DESIGN rule 7): `putFile` and `putJson` never overwrite. An object already under
+ * the key yields `"exists"` and the stored object is left as it was; the caller decides whether that is
+ * a resumed run (compare sha256 metadata) or a conflict.
+ */
+export interface ObjectStore {
+  /** `s3://bucket/prefix`, for logs and error messages. */
+  readonly location: string;
+
+  /** Size (bytes) and user metadata of the object under `key`, or null when there is none. */
+  head(key: string): Promise<ObjectHead | null>;
+
+  /**
+   * Uploads the local file `file` to `key` once (large files as a multipart upload).
+   * @returns `"created"`, or `"exists"` when an object was already there (not overwritten).
+   * @throws ArchiveError naming bucket and key on any other failure.
+   */
+  putFile(key: string, file: string, options: PutFileOptions): Promise<PutOutcome>;
+
+  /**
+   * Downloads `key` into the local file `file` (created or truncated).
+   * @returns the number of bytes written.
+   * @throws ArchiveError when the object is missing or the download fails.
+   */
+  getToFile(key: string, file: string): Promise<{ readonly bytes: number }>;
+
+  /**
+   * Stores `value` as pretty-printed UTF-8 JSON (`application/json`) once, like `putFile`.
+   * @throws ArchiveError for `null`/`undefined` (they would read back as "missing").
+   */
+  putJson(key: string, value: unknown): Promise<PutOutcome>;
+
+  /** Parsed JSON under `key`, or null when there is no object. @throws ArchiveError on invalid JSON. */
+  getJson(key: string): Promise<unknown>;
+
+  /** Every object whose key starts with `prefix` (relative keys, in key order; all pages). */
+  list(prefix: string): Promise<ReadonlyArray<ListedObject>>;
+}
+
+/** Result of a written-once put: `exists` means an object was already there and was kept. */
+export type PutOutcome = "created" | "exists";
+
+export interface PutFileOptions {
+  /** e.g. `application/vnd.apache.parquet`. */
+  readonly contentType: string;
+  /** User metadata (S3 `x-amz-meta-*`); keys lower-case ASCII, values ASCII (S3 restriction). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface ObjectHead {
+  readonly bytes: number;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface ListedObject {
+  /** Relative to the store's prefix. */
+  readonly key: string;
+  readonly bytes: number;
+}

@@ -1,0 +1,286 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type PutObjectCommandInput,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { ArchiveError, ConfigError } from "../errors.ts";
+import type { ListedObject, ObjectHead, ObjectStore, PutFileOptions, PutOutcome } from "./object-store.ts";
+
+/** An archive location split into its parts. `prefix` has no leading or trailing slash; may be "". */
+export interface ArchiveLocation {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+/** S3 bucket naming rules (AWS "Bucket naming rules"): 3-63 chars, lower-case letters, digits, dots, hyphens. */
+const LOCATION = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+
+/**
+ * Parses `s3://bucket/some/prefix` into `{ bucket: "bucket", prefix: "some/prefix" }`.
+ * Surrounding slashes of the prefix are dropped (`s3://b/p/` and `s3://b/p` are the same location).
+ * @throws ConfigError when the text is not an `s3://` URL with a valid bucket name or the prefix has empty segments.
+ */
+export function parseArchiveLocation(location: string): ArchiveLocation {
+  const match = LOCATION.exec(location);
+  if (!match) {
+    throw new ConfigError(
+      `archive location ${JSON.stringify(location)} is not valid: use s3://bucket/prefix ` +
+        "(bucket: 3-63 lower-case letters, digits, dots or hyphens)",
+    );
+  }
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((segment, _i, all) => segment === "" && all.length > 1)) {
+    throw new ConfigError(`archive location ${JSON.stringify(location)} has an empty path segment ("//"): remove it`);
+  }
+  return Object.freeze({ bucket: match[1]!, prefix });
+}
+
+export interface S3StoreOptions {
+  /**
+   * S3 endpoint URL. Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, else AWS's own endpoint.
+   * When an endpoint is set, path-style addressing is used (S3-compatible servers such as s3rver or MinIO).
+   */
+  readonly endpoint?: string;
+  /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, else `us-east-1`. */
+  readonly region?: string;
+  /** TCP connect timeout per attempt, ms. Default 3000. */
+  readonly connectionTimeoutMs?: number;
+  /** A socket idle for this long fails the attempt, ms. Default 60000. */
+  readonly socketTimeoutMs?: number;
+  /** Attempts per request including the first (SDK standard retry mode). Default 3. */
+  readonly maxAttempts?: number;
+  /** Files of at least this size go up as multipart uploads, bytes. Default 64 MiB. */
+  readonly multipartThresholdBytes?: number;
+  /** Multipart part size, bytes (S3 minimum 5 MiB). Default 16 MiB. */
+  readonly partSizeBytes?: number;
+  /** Parts uploaded in parallel. Default 4. */
+  readonly queueSize?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** An S3-backed store; `close()` releases the client's sockets. */
+export interface S3Store extends ObjectStore {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** The endpoint in use, or `null` for AWS's default endpoint of the region. */
+  readonly endpoint: string | null;
+  close(): void;
+}
+
+/**
+ * Creates an ObjectStore over `s3://bucket/prefix` with the AWS SDK v3 and its standard environment:
+ * credentials from the default provider chain (env, profile, container/instance role), region from
+ * `AWS_REGION`/`AWS_DEFAULT_REGION` (default `us-east-1`), endpoint from `AWS_ENDPOINT_URL_S3`
+ * (DESIGN "Local and test defaults"). Connection timeouts are short and retries bounded, so an
+ * unreachable endpoint fails in seconds (about 10 s worst case with the defaults) instead of hanging.
+ *
+ * Writes are written-once (DESIGN rule 7): a HEAD first (S3-compatible servers may ignore
+ * `If-None-Match`), then the write with `If-None-Match: *`; a 412 answer also means `"exists"`.
+ *
+ * @throws ConfigError for a malformed location. Every S3 failure later is an ArchiveError naming the
+ *   bucket, the key and the endpoint, with the SDK error as `cause`.
+ */
+export function createS3Store(location: string, options: S3StoreOptions = {}): S3Store {
+  const { bucket, prefix } = parseArchiveLocation(location);
+  const endpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
+  const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1");
+  const multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * MiB;
+  const partSizeBytes = Math.max(options.partSizeBytes ?? 16 * MiB, 5 * MiB);
+  const client = new S3Client({
+    region,
+    ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}),
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      socketTimeout: options.socketTimeoutMs ?? 60_000,
+    },
+  });
+  const endpointText = endpoint ?? `AWS S3 (${region})`;
+  const base = `s3://${bucket}${prefix === "" ? "" : `/${prefix}`}`;
+
+  const fullKey = (key: string): string => {
+    if (key === "" || key.startsWith("/")) {
+      throw new ArchiveError(`object key ${JSON.stringify(key)} under ${base} must be non-empty and relative (no leading "/")`);
+    }
+    return prefix === "" ? key : `${prefix}/${key}`;
+  };
+
+  const fail = (operation: string, key: string, error: unknown): ArchiveError =>
+    new ArchiveError(describeS3Failure(operation, `s3://${bucket}/${key}`, endpointText, error), { cause: error });
+
+  async function head(key: string): Promise<ObjectHead | null> {
+    const Key = fullKey(key);
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+      return { bytes: out.ContentLength ?? 0, metadata: out.Metadata ?? {} };
+    } catch (error) {
+      if (httpStatus(error) === 404) return null;
+      throw fail("HEAD", Key, error);
+    }
+  }
+
+  /** Runs a conditional write; a 412 Precondition Failed means another writer got there first. */
+  async function writeOnce(Key: string, operation: string, write: () => Promise<unknown>): Promise<PutOutcome> {
+    try {
+      await write();
+      return "created";
+    } catch (error) {
+      if (httpStatus(error) === 412 || errorName(error) === "PreconditionFailed") return "exists";
+      throw fail(operation, Key, error);
+    }
+  }
+
+  async function putFile(key: string, file: string, putOptions: PutFileOptions): Promise<PutOutcome> {
+    const Key = fullKey(key);
+    if ((await head(key)) !== null) return "exists";
+    const { size } = await stat(file);
+    const params: PutObjectCommandInput = {
+      Bucket: bucket,
+      Key,
+      ContentType: putOptions.contentType,
+      Metadata: { ...putOptions.metadata },
+      IfNoneMatch: "*",
+    };
+    if (size < multipartThresholdBytes) {
+      // A Buffer body, not a stream: the SDK then sends its checksum as a header instead of an
+      // aws-chunked trailer, which S3-compatible servers such as s3rver store verbatim (measured).
+      const Body = await readFile(file);
+      return writeOnce(Key, "PUT", () => client.send(new PutObjectCommand({ ...params, Body, ContentLength: Body.length })));
+    }
+    return writeOnce(Key, "multipart upload", () =>
+      new Upload({
+        client,
+        params: { ...params, Body: createReadStream(file), ContentLength: size },
+        partSize: partSizeBytes,
+        queueSize: options.queueSize ?? 4,
+        leavePartsOnError: false,
+      }).done(),
+    );
+  }
+
+  async function getToFile(key: string, file: string): Promise<{ readonly bytes: number }> {
+    const Key = fullKey(key);
+    let body: Readable;
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      body = out.Body as Readable;
+    } catch (error) {
+      throw fail("GET", Key, error);
+    }
+    try {
+      await pipeline(body, createWriteStream(file));
+    } catch (error) {
+      throw fail(`download to ${file}`, Key, error);
+    }
+    return { bytes: (await stat(file)).size };
+  }
+
+  async function putJson(key: string, value: unknown): Promise<PutOutcome> {
+    const Key = fullKey(key);
+    if (value === null || value === undefined) {
+      throw new ArchiveError(`refusing to write ${String(value)} as JSON to s3://${bucket}/${Key}: it would read back as missing`);
+    }
+    if ((await head(key)) !== null) return "exists";
+    const Body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+    return writeOnce(Key, "PUT", () =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key,
+          Body,
+          ContentLength: Body.length,
+          ContentType: "application/json",
+          IfNoneMatch: "*",
+        }),
+      ),
+    );
+  }
+
+  async function getJson(key: string): Promise<unknown> {
+    const Key = fullKey(key);
+    let text: string;
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      text = await out.Body!.transformToString("utf8");
+    } catch (error) {
+      if (httpStatus(error) === 404) return null;
+      throw fail("GET", Key, error);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new ArchiveError(`s3://${bucket}/${Key} is not valid JSON: inspect or delete the object`, { cause: error });
+    }
+  }
+
+  async function list(listPrefix: string): Promise<ReadonlyArray<ListedObject>> {
+    const fullPrefix = prefix === "" ? listPrefix : `${prefix}/${listPrefix}`;
+    const strip = prefix === "" ? 0 : prefix.length + 1;
+    const objects: ListedObject[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      let out;
+      try {
+        out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: fullPrefix, ContinuationToken }));
+      } catch (error) {
+        throw fail("LIST", `${fullPrefix}*`, error);
+      }
+      for (const o of out.Contents ?? []) {
+        if (o.Key !== undefined) objects.push({ key: o.Key.slice(strip), bytes: o.Size ?? 0 });
+      }
+      ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+    return objects;
+  }
+
+  return Object.freeze({
+    location: base,
+    bucket,
+    prefix,
+    endpoint: endpoint ?? null,
+    head,
+    putFile,
+    getToFile,
+    putJson,
+    getJson,
+    list,
+    close: () => client.destroy(),
+  });
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : String(error);
+}
+
+/** Network-level failure codes (Node and the SDK's timeout errors): the endpoint was not reached. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError"]);
+
+/** One message naming operation, object and endpoint, plus a hint for the usual causes. */
+function describeS3Failure(operation: string, object: string, endpoint: string, error: unknown): string {
+  const code = (error as { code?: string } | null)?.code ?? errorName(error);
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const status = httpStatus(error);
+  if (UNREACHABLE.has(code) || UNREACHABLE.has(errorName(error))) {
+    return `S3 ${operation} of ${object} failed: cannot reach endpoint ${endpoint} (${detail}); check AWS_ENDPOINT_URL_S3, network access or the VPC endpoint`;
+  }
+  const hint =
+    status === 403
+      ? "; check the credentials and the bucket policy"
+      : status === 404 || code === "NoSuchBucket" || code === "NoSuchKey"
+        ? "; check the bucket name and the key"
+        : "";
+  return `S3 ${operation} of ${object} at ${endpoint} failed${status ? ` with HTTP ${status}` : ""} (${detail})${hint}`;
+}
