@@ -56,7 +56,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number>)
       code = await fn(...args);
     } catch (error) {
       const e = error as Error;
-      const reason = e.message.split("\n").map((l) => l.trim()).filter(Boolean).join("; ");
+      const [first = "", ...rest] = e.message.split("\n").map((l) => l.trim()).filter(Boolean);
+      const reason = [first, rest.join("; ")].filter(Boolean).join(" ");
       process.stderr.write(`partkeeper: ${reason}\n`);
       code = e.name === "ConfigError" || e.name === "UsageError" ? EXIT.badInput : EXIT.failed;
     }

@@ -5,8 +5,6 @@ import { createClient, openJobContext, parseConfig, runJob } from "@partkeeper/c
 import { action, cliLogger, EXIT } from "../command-base.ts";
 import { DEMO_BUCKET, demoConfig, isSeeded, seedDemo } from "../demo/seed.ts";
 import { formatSummary } from "../format-summary.ts";
-import { startLocalPostgres } from "../local/embedded-postgres.ts";
-import { startLocalS3 } from "../local/s3-server.ts";
 
 interface DemoOptions {
   dir: string;
@@ -36,6 +34,9 @@ async function demo(options: DemoOptions): Promise<number> {
   if (options.reset) await rm(dir, { recursive: true, force: true });
   const out = (line = "") => process.stdout.write(`${line}\n`);
   const releasers: Array<() => Promise<unknown>> = [];
+  // Loaded only here: embedded-postgres installs an exit hook that would override every command's exit code.
+  const { startLocalPostgres } = await import("../local/embedded-postgres.ts");
+  const { startLocalS3 } = await import("../local/s3-server.ts");
   try {
     const t0 = Date.now();
     const pg = await startLocalPostgres(path.join(dir, "pg"), { persistent: true });
