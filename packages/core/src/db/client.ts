@@ -8,14 +8,26 @@ export interface ClientOptions {
 }
 
 /**
+ * Session default for lock waits, ms. DDL sets its own, shorter lock_timeout (DdlExecutor); this
+ * one keeps an ordinary query (catalog sizes, COPY) from waiting forever behind a held lock.
+ */
+export const SESSION_LOCK_TIMEOUT_MS = 30_000;
+
+/**
  * A postgres.js client with the session settings partkeeper relies on: TimeZone UTC (bounds
- * and exports are rendered in UTC), ISO dates, and an application_name visible in pg_stat_activity.
+ * and exports are rendered in UTC), ISO dates, a lock_timeout default, and an application_name
+ * visible in pg_stat_activity.
  */
 export function createClient(databaseUrl: string, options: ClientOptions = {}): Sql {
   return postgres(databaseUrl, {
     max: options.max ?? 4,
     onnotice: () => {},
     connect_timeout: 10,
-    connection: { TimeZone: "UTC", DateStyle: "ISO, MDY", application_name: "partkeeper" },
+    connection: {
+      TimeZone: "UTC",
+      DateStyle: "ISO, MDY",
+      application_name: "partkeeper",
+      lock_timeout: `${SESSION_LOCK_TIMEOUT_MS}ms`,
+    },
   });
 }

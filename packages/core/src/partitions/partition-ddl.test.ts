@@ -63,6 +63,6 @@ describe("partition DDL", () => {
     );
     expect(detachPartitionSql(parent, partition, "finalize")).toMatch(/ FINALIZE$/);
     expect(detachPartitionSql(parent, partition, "plain")).toMatch(/"hej""hej_p2024_01"$/);
-    expect(dropTableSql(partition)).toBe(`DROP TABLE "Sales"."hej""hej_p2024_01"`);
+    expect(dropTableSql(partition)).toBe(`DROP TABLE IF EXISTS "Sales"."hej""hej_p2024_01"`);
   });
 });

@@ -107,7 +107,10 @@ export function detachPartitionSql(
   return `ALTER TABLE ${quoteQualified(parent)} DETACH PARTITION ${quoteQualified(partition)}${suffix}`;
 }
 
-/** `DROP TABLE "s"."p"`: only ever run on a table that is no longer attached. */
+/**
+ * `DROP TABLE IF EXISTS "s"."p"`: only ever run on a table that is no longer attached. IF EXISTS
+ * makes a re-run after a crash between the drop and its record a no-op.
+ */
 export function dropTableSql(table: QualifiedName): string {
-  return `DROP TABLE ${quoteQualified(table)}`;
+  return `DROP TABLE IF EXISTS ${quoteQualified(table)}`;
 }
