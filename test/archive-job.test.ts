@@ -32,7 +32,7 @@ async function monthlyParent(sql: JobContext["sql"], name: string, perMonth: num
 /** Rows, sum(id) and sum(amount) of a relation: what a Parquet read-back must reproduce. */
 async function fingerprint(sql: JobContext["sql"], relation: string) {
   const [row] = await sql.unsafe(`select count(*)::int as rows, sum(id)::text as ids, sum(amount)::text as amount from ${relation}`);
-  return row as { rows: number; ids: string; amount: string };
+  return row as unknown as { rows: number; ids: string; amount: string };
 }
 
 function policy(table: string) {

@@ -98,6 +98,12 @@ describe("Lambda maintain handler (EventBridge Scheduler event, real database)",
     expect(value("PartitionsCreated", "public.events")).toBe(3);
     expect(value("PartitionsAhead", "public.events")).toBe(2);
     expect(value("DefaultPartitionRows", "public.events")).toBe(0);
+    // The job-level values the alarms watch carry exactly the dimensions {service, Job}.
+    for (const name of ["PartitionsAheadMin", "DefaultPartitionRows", "JobSucceeded"]) {
+      const doc = emf.find((d) => name in d && !("Parent" in d));
+      expect(doc?._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([["service", "Job"]]);
+    }
+    expect(value("PartitionsAheadMin")).toBe(2);
     expect(emf.every((d) => d.Job === "maintain")).toBe(true);
   });
 

@@ -63,7 +63,12 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
 ) {
   return async (event: unknown, context: Context): Promise<R> => {
     const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "partkeeper", persistentKeys: { job } });
-    const metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "partkeeper", serviceName: "partkeeper" });
+    // Powertools adds `service` (POWERTOOLS_SERVICE_NAME) as a dimension of every metric: the alarms
+    // in infra/lib/alarm-specs.ts match on {service, Job}, so both sides read the same variable.
+    const metrics = new PowertoolsMetrics({
+      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "partkeeper",
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "partkeeper",
+    });
     metrics.setDefaultDimensions({ Job: job });
     logger.addContext(context);
     try {

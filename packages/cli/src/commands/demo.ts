@@ -49,6 +49,8 @@ async function demo(options: DemoOptions): Promise<number> {
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
       AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+      // The demo runs on whatever Node the newcomer has; Lambda runs nodejs22.x (docs/deploy.md).
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     });
     out(`PostgreSQL ${pg.url}  |  S3 ${s3.endpoint} (bucket ${DEMO_BUCKET})  |  data in ${path.relative(process.cwd(), dir) || dir}`);
 

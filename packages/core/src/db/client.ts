@@ -27,7 +27,7 @@ export function createClient(databaseUrl: string, options: ClientOptions = {}): 
       TimeZone: "UTC",
       DateStyle: "ISO, MDY",
       application_name: "partkeeper",
-      lock_timeout: `${SESSION_LOCK_TIMEOUT_MS}ms`,
+      lock_timeout: SESSION_LOCK_TIMEOUT_MS,
     },
   });
 }

@@ -1,8 +1,12 @@
 import type { Sql } from "./client.ts";
 import { sql as init } from "./migrations/0001-init.ts";
+import { sql as restore } from "./migrations/0002-restore.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [{ version: 1, sql: init }];
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  { version: 1, sql: init },
+  { version: 2, sql: restore },
+];
 
 /**
  * Creates or upgrades the `partkeeper` schema. Idempotent and safe under concurrency: the

@@ -32,6 +32,8 @@ export interface ActionOutcome {
   readonly rowsMoved?: number;
   readonly archive?: ArchiveOutcome;
   readonly error?: string;
+  /** Error class name, e.g. `ArchiveVerificationError`, `LockTimeoutError`. */
+  readonly errorName?: string;
   readonly durationMs: number;
 }
 
@@ -41,6 +43,10 @@ export interface ParentResult {
   readonly status: "ok" | "skipped" | "failed";
   readonly message?: string;
   readonly actions: ReadonlyArray<ActionOutcome>;
+  /** Range partitions wholly ahead of the current slot after this run (maintain; range parents only). */
+  readonly partitionsAhead?: number;
+  /** Rows in the default partition after this run, capped (maintain; parents with one). */
+  readonly defaultPartitionRows?: number;
 }
 
 /** What a run did; `ok` is false when any parent failed, so the Lambda door can fail the invocation. */
@@ -133,10 +139,6 @@ async function runParent(
   if (!plan) throw new Error(`no plan for ${displayName(name)}`);
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
   const info = snapshot.parents[0]!;
-  if (!dryRun && which.future) {
-    const ahead = partitionsAhead(policy, info, plan.actions, now);
-    if (ahead !== null) ctx.metrics.gauge("PartitionsAhead", ahead, displayName(name));
-  }
 
   const exec = new DdlExecutor({
     sql: ctx.sql,
@@ -164,28 +166,45 @@ async function runParent(
       ctx.logger.info(dryRun ? "planned" : "applied", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });
     } catch (error) {
       const message = (error as Error).message;
-      outcomes.push({ action, status: "failed", statements: statements(), error: message, durationMs: Date.now() - startedMs });
+      outcomes.push({ action, status: "failed", statements: statements(), error: message, errorName: (error as Error).name, durationMs: Date.now() - startedMs });
       ctx.logger.error("action failed", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), error: message });
       return { parent: name, status: "failed", message: `${action.kind} ${displayName(action.partition)}: ${message}`, actions: outcomes };
     }
   }
-  if (!dryRun && which.future) {
-    const rows = await defaultPartitionRows(ctx.sql, info, plan.actions);
-    if (rows !== null) ctx.metrics.gauge("DefaultPartitionRows", rows, displayName(name));
-  }
-  return { parent: name, status: "ok", actions: outcomes };
+  if (dryRun || !which.future) return { parent: name, status: "ok", actions: outcomes };
+  const ahead = partitionsAhead(policy, info, plan.actions, now);
+  const rows = await defaultPartitionRows(ctx.sql, info, plan.actions);
+  return {
+    parent: name,
+    status: "ok",
+    actions: outcomes,
+    ...(ahead === null ? {} : { partitionsAhead: ahead }),
+    ...(rows === null ? {} : { defaultPartitionRows: rows }),
+  };
 }
 
+/**
+ * Job metrics (names and dimensions are what infra/lib/alarm-specs.ts alarms on): per parent with
+ * a `Parent` dimension for diagnosis, and job-level aggregates without it, which the alarms watch:
+ * `PartitionsAheadMin` (smallest over range parents), `DefaultPartitionRows` (total),
+ * `ArchiveVerificationFailed` (count), and `JobSucceeded` / `JobFailed` (the heartbeat).
+ */
 function emitMetrics(ctx: JobContext, summary: JobSummary): void {
   if (summary.dryRun) return;
+  let verificationFailures = 0;
   for (const p of summary.parents) {
     const parent = displayName(p.parent);
     const applied = p.actions.filter((a) => a.status === "applied");
     ctx.metrics.count("PartitionsCreated", applied.filter((a) => a.action.kind === "create-partition").length, parent);
     ctx.metrics.count("PartitionsArchived", applied.filter((a) => a.action.kind === "archive-partition").length, parent);
-    if (p.status === "failed" && p.actions.some((a) => a.status === "failed" && a.error?.includes("verification"))) {
-      ctx.metrics.count("ArchiveVerificationFailed", 1, parent);
-    }
+    if (p.partitionsAhead !== undefined) ctx.metrics.gauge("PartitionsAhead", p.partitionsAhead, parent);
+    if (p.defaultPartitionRows !== undefined) ctx.metrics.gauge("DefaultPartitionRows", p.defaultPartitionRows, parent);
+    verificationFailures += p.actions.filter((a) => a.errorName === "ArchiveVerificationError").length;
   }
+  const ahead = summary.parents.flatMap((p) => (p.partitionsAhead === undefined ? [] : [p.partitionsAhead]));
+  if (ahead.length) ctx.metrics.gauge("PartitionsAheadMin", Math.min(...ahead));
+  const defaults = summary.parents.flatMap((p) => (p.defaultPartitionRows === undefined ? [] : [p.defaultPartitionRows]));
+  if (defaults.length) ctx.metrics.gauge("DefaultPartitionRows", defaults.reduce((a, b) => a + b, 0));
+  if (summary.job !== "maintain") ctx.metrics.count("ArchiveVerificationFailed", verificationFailures);
   ctx.metrics.count(summary.ok ? "JobSucceeded" : "JobFailed", 1);
 }
