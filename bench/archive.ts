@@ -1,0 +1,121 @@
+/**
+ * Archive throughput and size against limits measured in the same run (never a timed test).
+ *
+ *   npm run bench                 # 1,000,000 rows
+ *   npm run bench -- 200000       # fewer rows
+ *
+ * Starts an embedded PostgreSQL and a local S3-compatible server, builds one monthly partition of
+ * workflow_events-like rows (bigint, uuid, timestamptz, text, jsonb, numeric), then measures:
+ *   limit  raw `COPY (SELECT * FROM partition) TO STDOUT` in csv, drained by a fast consumer
+ *   export partkeeper's COPY -> CSV file -> DuckDB -> ZSTD Parquet (exportToParquet)
+ *   archive the whole archive job on that partition: detach, export, upload, download + verify,
+ *          manifest, drop (runJob "archive")
+ * and prints rows/s and each ratio to the limit, plus the Parquet size against the partition's
+ * on-disk size (pg_total_relation_size: heap + indexes + TOAST).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createClient, openJobContext, parseConfig, qualifiedName, runJob, silentLogger } from "@partkeeper/core";
+import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
+import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
+import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
+
+const rows = Number(process.argv[2] ?? 1_000_000);
+const releasers: Array<() => Promise<unknown>> = [];
+const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-bench-"));
+releasers.push(() => rm(root, { recursive: true, force: true }));
+
+try {
+  const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
+  releasers.push(() => pg.stop());
+  const s3 = await startLocalS3(path.join(root, "s3"), ["bench"]);
+  releasers.push(() => s3.stop());
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: "S3RVER",
+    AWS_SECRET_ACCESS_KEY: "S3RVER",
+    AWS_REGION: "us-east-1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
+
+  const sql = createClient(pg.url);
+  releasers.push(() => sql.end({ timeout: 5 }));
+  process.stdout.write(`building a ${rows.toLocaleString("en-US")}-row partition...\n`);
+  await sql.unsafe(`
+    create table events (id bigint generated always as identity, run_id uuid not null, ts timestamptz not null,
+      type text not null, payload jsonb not null, amount numeric(12,2), primary key (id, ts)) partition by range (ts);
+    create table events_p2025_01 partition of events for values from ('2025-01-01 00:00:00+00') to ('2025-02-01 00:00:00+00');
+    create table events_p2025_02 partition of events for values from ('2025-02-01 00:00:00+00') to ('2025-03-01 00:00:00+00');
+    insert into events (run_id, ts, type, payload, amount)
+      select gen_random_uuid(), timestamptz '2025-01-01 00:00:00+00' + random() * interval '31 days',
+             (array['run.started', 'step.completed', 'step.failed', 'run.completed'])[1 + g % 4],
+             jsonb_build_object('step', g % 17, 'attempt', 1 + g % 3, 'worker', 'w-' || (g % 32), 'digest', md5(g::text)),
+             (g % 1000000) / 100.0
+      from generate_series(1, ${rows}) g;
+  `);
+  await sql`vacuum analyze events`;
+  const [size] = await sql`select pg_total_relation_size('events_p2025_01')::float8 as bytes`;
+  const partitionBytes = size!.bytes as number;
+
+  // Limit: raw COPY to a consumer that never pushes back, on its own client (PLATFORM-NOTES).
+  const copyClient = createClient(pg.url, { max: 1 });
+  let copyBytes = 0;
+  const t0 = performance.now();
+  await pipeline(
+    await copyClient.unsafe("copy (select * from events_p2025_01) to stdout (format csv)").readable(),
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        copyBytes += chunk.length;
+        done();
+      },
+    }),
+  );
+  const copyMs = performance.now() - t0;
+  await copyClient.end();
+
+  const [columnsRow] = await sql`
+    select json_agg(json_build_object('name', attname, 'type', format_type(atttypid, atttypmod)) order by attnum) as columns
+    from pg_attribute where attrelid = 'events_p2025_01'::regclass and attnum > 0 and not attisdropped`;
+  const workDir = await mkdtemp(path.join(root, "work-"));
+  const t1 = performance.now();
+  const exported = await exportToParquet({
+    openCopyClient: () => createClient(pg.url, { max: 1 }),
+    relation: qualifiedName("public", "events_p2025_01"),
+    columns: columnsRow!.columns,
+    workDir,
+  });
+  const exportMs = performance.now() - t1;
+  await rm(exported.file);
+
+  const config = parseConfig({
+    archive: { location: "s3://bench/archive" },
+    tables: [{ table: "events", strategy: "range-time", interval: "month", retention: "1 month", defaultPartition: false }],
+  });
+  const { ctx, close } = await openJobContext({ databaseUrl: pg.url, config, logger: silentLogger, clock: () => new Date("2025-03-15T00:00:00Z") });
+  releasers.push(close);
+  const t2 = performance.now();
+  const summary = await runJob(ctx, { job: "archive", dryRun: false, only: [qualifiedName("public", "events")] });
+  const archiveMs = performance.now() - t2;
+  const archived = summary.parents[0]?.actions[0]?.archive;
+  if (!summary.ok || !archived || archived.rows !== rows) throw new Error(`archive failed: ${JSON.stringify(summary.parents[0])}`);
+
+  const rate = (ms: number) => Math.round(rows / (ms / 1000));
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  const line = (name: string, ms: number) =>
+    `${name.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${rate(ms).toLocaleString("en-US").padStart(10)} rows/s  ${(copyMs / ms).toFixed(2)}x of limit`;
+  process.stdout.write(
+    [
+      `rows ${rows.toLocaleString("en-US")}, node ${process.version}, ${os.cpus().length} cores`,
+      line("limit: raw COPY TO STDOUT (csv), drained", copyMs),
+      line("export: COPY -> DuckDB -> ZSTD Parquet", exportMs),
+      line("archive job: detach+export+upload+verify+drop", archiveMs),
+      `sizes: partition on disk ${mb(partitionBytes)}, CSV stream ${mb(copyBytes)}, Parquet ${mb(archived.bytes)} ` +
+        `(${((archived.bytes / partitionBytes) * 100).toFixed(1)}% of on-disk, ${(partitionBytes / archived.bytes).toFixed(1)}x smaller)`,
+    ].join("\n") + "\n",
+  );
+} finally {
+  for (const release of releasers.reverse()) await release().catch(() => {});
+}
