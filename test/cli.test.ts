@@ -47,6 +47,14 @@ describe("partkeeper CLI", async () => {
     expect(JSON.parse(second.stdout).parents[0].actions).toEqual([]);
   });
 
+  it("reads a .ts config with a default export", async () => {
+    const tsConfig = path.join(dir, "partkeeper.config.ts");
+    await writeFile(tsConfig, `export default { tables: [{ table: "Événements", strategy: "range-time", interval: "month", premake: 1, defaultPartition: false }] };\n`);
+    const { code, stdout } = await partkeeper(["plan", "--config", tsConfig], { DATABASE_URL: url });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/public\.Événements: nothing to do/);
+  });
+
   it("fails with exit code 2 and a one-line reason on bad input", async () => {
     const bad = path.join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ tables: [{ table: "x", strategy: "range-time", interval: "month", premake: -1 }] }));

@@ -1,7 +1,8 @@
 import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { handler as archive } from "../packages/functions/src/archive.ts";
 import { handler as maintain } from "../packages/functions/src/maintain.ts";
-import { createTestDatabase } from "./helpers.ts";
+import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
 
 /** The parts of a Lambda context the door uses. */
@@ -20,18 +21,21 @@ function lambdaContext(): Context {
 }
 
 /** Invokes the handler and returns its result (or error) with every JSON line it wrote to stdout. */
-async function invoke(event: unknown): Promise<{ result?: unknown; error?: Error; lines: Array<Record<string, unknown>> }> {
+async function invoke(event: unknown, handler = maintain): Promise<{ result?: unknown; error?: Error; lines: Array<Record<string, unknown>> }> {
   const written: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+  const capture = (chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
-  });
+  };
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation(capture);
+  const errorSpy = vi.spyOn(process.stderr, "write").mockImplementation(capture);
   try {
-    return { result: await maintain(event, lambdaContext()), lines: parseLines(written) };
+    return { result: await handler(event, lambdaContext()), lines: parseLines(written) };
   } catch (error) {
     return { error: error as Error, lines: parseLines(written) };
   } finally {
     spy.mockRestore();
+    errorSpy.mockRestore();
   }
 }
 
@@ -120,5 +124,43 @@ describe("Lambda maintain handler (EventBridge Scheduler event, real database)",
     process.env.PARTKEEPER_CONFIG = JSON.stringify({ tables: [{ table: "events", strategy: "range-time", interval: "fortnight" }] });
     const { error } = await invoke({ job: "maintain" });
     expect(error?.message).toMatch(/tables\.0\.interval/);
+  });
+});
+
+describe("Lambda archive handler (real database, real S3 API)", async () => {
+  const { url, sql } = await createTestDatabase();
+  await sql.unsafe(`
+    create table "Audit Log" (id bigint not null, at timestamptz not null, detail jsonb) partition by range (at);
+    create table "Audit Log_p2020_01_01" partition of "Audit Log" for values from ('2020-01-01 00:00:00+00') to ('2020-01-02 00:00:00+00');
+    insert into "Audit Log" select g, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 second', jsonb_build_object('g', g)
+      from generate_series(1, 500) g;
+  `);
+
+  it("archives on { job: 'archive' } and returns the summary with rows and object keys", async () => {
+    const location = useTestS3(); // the other describe's afterEach resets the environment
+    process.env.DATABASE_URL = url;
+    process.env.PARTKEEPER_ARCHIVE = location;
+    process.env.PARTKEEPER_CONFIG = JSON.stringify({
+      tables: [{ table: "Audit Log", strategy: "range-time", interval: "day", retention: "30 days", defaultPartition: false }],
+    });
+    const { result, error, lines } = await invoke({ job: "archive" }, archive);
+    expect(error).toBeUndefined();
+    const summary = result as { ok: boolean; parents: Array<{ actions: Array<{ archive: { rows: number; objectUrl: string; finalState: string } }> }> };
+    expect(summary.ok).toBe(true);
+    expect(summary.parents[0]!.actions[0]!.archive).toMatchObject({
+      rows: 500,
+      finalState: "dropped",
+      objectUrl: `${location}/public/Audit%20Log/public/Audit%20Log_p2020_01_01/data.parquet`,
+    });
+    const [gone] = await sql`select to_regclass('public."Audit Log_p2020_01_01"') as t`;
+    expect(gone!.t).toBeNull();
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    expect(emf.find((d) => "ArchiveVerificationFailed" in d && !("Parent" in d))?.ArchiveVerificationFailed).toBe(0);
+    expect(emf.find((d) => "PartitionsArchived" in d)?.PartitionsArchived).toBe(1);
+  });
+
+  it("refuses an event meant for another job", async () => {
+    const { error } = await invoke({ job: "maintain" }, archive);
+    expect(error?.message).toMatch(/job: must be "archive"/);
   });
 });

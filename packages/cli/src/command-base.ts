@@ -1,3 +1,4 @@
+import { tsImport } from "tsx/esm/api";
 import { loadConfig, openJobContext, type Config, type JobContext, type Logger } from "@partkeeper/core";
 
 /** Options every database command takes. */
@@ -27,7 +28,10 @@ export async function withJobContext(
   options: ConnectionOptions,
   body: (ctx: JobContext, config: Config) => Promise<number>,
 ): Promise<number> {
-  const config = await loadConfig(options.config, { archiveLocation: options.archive });
+  const config = await loadConfig(options.config, {
+    archiveLocation: options.archive,
+    importModule: (url) => tsImport(url, import.meta.url),
+  });
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
   if (!databaseUrl) {
     throw new UsageError("DATABASE_URL is not set: export DATABASE_URL=postgres://user:pass@host:5432/db or pass --database-url");

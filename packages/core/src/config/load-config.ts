@@ -27,18 +27,29 @@ export function formatIssues(error: z.ZodError): string {
   return error.issues.map((i) => `  ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("\n");
 }
 
+export interface LoadConfigOptions {
+  /** Replaces `archive.location` (the CLI's --archive). */
+  readonly archiveLocation?: string;
+  /**
+   * Imports a `.ts`/`.js` config module by file URL. Default: `import()`, enough for JavaScript;
+   * the CLI passes tsx's `tsImport` so TypeScript configs load anywhere.
+   */
+  readonly importModule?: (url: string) => Promise<unknown>;
+}
+
 /**
  * Loads `partkeeper.config.json`, or the default export of a `.ts`/`.js`/`.mjs` file, and validates it.
  * Throws ConfigError when the file cannot be read or parsed, or fails validation.
  */
-export async function loadConfig(file: string, overrides: { archiveLocation?: string } = {}): Promise<Config> {
+export async function loadConfig(file: string, overrides: LoadConfigOptions = {}): Promise<Config> {
   const absolute = path.resolve(file);
   let raw: unknown;
   try {
     if (absolute.endsWith(".json")) {
       raw = JSON.parse(await readFile(absolute, "utf8"));
     } else {
-      raw = ((await import(pathToFileURL(absolute).href)) as { default: unknown }).default;
+      const importModule = overrides.importModule ?? ((url: string) => import(url));
+      raw = defaultExport(await importModule(pathToFileURL(absolute).href));
     }
   } catch (cause) {
     throw new ConfigError(`cannot read config ${file}: ${(cause as Error).message}`, { cause });
@@ -47,4 +58,13 @@ export async function loadConfig(file: string, overrides: { archiveLocation?: st
     raw = { ...raw, archive: { location: overrides.archiveLocation } };
   }
   return parseConfig(raw, file);
+}
+
+/** A module's default export; unwraps the extra `{ default }` layer of a CommonJS-compiled module. */
+function defaultExport(module: unknown): unknown {
+  const value = (module as { default?: unknown }).default;
+  if (value && typeof value === "object" && Object.keys(value).length === 1 && "default" in value) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
 }
