@@ -56,7 +56,7 @@ export function attachPartitionSql(parent: QualifiedName, partition: QualifiedNa
 }
 
 /**
- * The dry-run line standing for a COPY: `-- load 1,234 rows from s3://bucket/prefix/.../data.parquet into "s"."t"`.
+ * The dry-run line standing for a COPY: `-- load 1234 rows from s3://bucket/prefix/.../data.parquet into "s"."t"`.
  * Newlines in the URL (possible in a key) are escaped so the comment stays one line.
  */
 export function loadCommentSql(rows: number, url: string, target: QualifiedName): string {

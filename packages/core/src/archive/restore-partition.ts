@@ -1,0 +1,447 @@
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { JobContext } from "../context.ts";
+import { DdlExecutor } from "../db/ddl-executor.ts";
+import { migrate } from "../db/migrate.ts";
+import { withParentLock } from "../db/parent-lock.ts";
+import { ArchiveError, ConfigError } from "../errors.ts";
+import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import type { ObjectStore } from "../store/object-store.ts";
+import { archiveKeys } from "./archive-keys.ts";
+import { loadParquet } from "./load-parquet.ts";
+import { parseManifest, type Manifest } from "./manifest.ts";
+import { summarizeRelation } from "./partition-summary.ts";
+import { sha256File } from "./read-parquet.ts";
+import {
+  columnDifferences,
+  countRows,
+  findPartitionByName,
+  readDefaultPartition,
+  readRestoreRelation,
+  unknownTypes,
+  type RestoreRelation,
+} from "./restore-catalog.ts";
+import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "./restore-record.ts";
+import {
+  attachPartitionSql,
+  checkBoundExpression,
+  checkTableName,
+  createFromManifestSql,
+  createLikeParentSql,
+  defaultRestoreTarget,
+  loadCommentSql,
+} from "./restore-sql.ts";
+
+export type { RestoreMode } from "./restore-record.ts";
+
+export const RESTORE_MODES = ["attach", "side-table"] as const satisfies ReadonlyArray<RestoreMode>;
+
+export interface RestoreOptions {
+  /** The partitioned table the partition was archived from. */
+  readonly parent: QualifiedName;
+  /** The archived partition's name (without schema), e.g. `workflow_events_p2025_01`. */
+  readonly partition: string;
+  /** The archived partition's schema. Default: the parent's. */
+  readonly partitionSchema?: string;
+  /**
+   * `side-table`: load into a new plain table (`target`) that is not attached: for reading old rows.
+   * `attach`: load into a table under the partition's original name and attach it to the parent with
+   * the manifest's bounds: the rows are visible through the parent again.
+   */
+  readonly mode: RestoreMode;
+  /**
+   * Side-table mode only: the new table's name, in the partition's schema.
+   * Default `<partition>_restored`, kept within 63 bytes (restore-sql.ts `defaultRestoreTarget`).
+   */
+  readonly target?: string;
+  /** Plan only: record the SQL (create, a `-- load N rows from <url>` line, attach) and change nothing. */
+  readonly dryRun: boolean;
+}
+
+export interface RestoreResult {
+  readonly parent: QualifiedName;
+  readonly partition: QualifiedName;
+  /** The table holding the restored rows (the partition itself in attach mode). */
+  readonly target: QualifiedName;
+  readonly mode: RestoreMode;
+  /** Rows in the archive (= rows in the target after a restore). */
+  readonly rows: number;
+  /** `s3://bucket/prefix/.../manifest.json` */
+  readonly manifestUrl: string;
+  /**
+   * `restored`: this call loaded and/or attached; `already restored`: the target already held the
+   * archive's rows (and, in attach mode, was attached with its bounds): nothing was done (also in a
+   * dry run); `planned`: dry run, `statements` is what a real run would execute.
+   */
+  readonly status: "restored" | "already restored" | "planned";
+  /** Where the target's columns came from: the parent (`LIKE`), or the manifest's types (parent gone or changed). */
+  readonly columnsFrom: "parent" | "manifest";
+  /** The SQL run (or, in a dry run, planned) in order; the COPY appears as a `-- load N rows from <url>` line. */
+  readonly statements: ReadonlyArray<string>;
+  /** Row id in `partkeeper.restore`; null in a dry run and when nothing had to be done before. */
+  readonly restoreId: number | null;
+  readonly durationMs: number;
+  readonly ok: true;
+}
+
+/**
+ * Restores one archived partition from its Parquet object(s) and manifest (DESIGN "restore").
+ *
+ * 1. Finds the archive by its deterministic keys (archive-keys.ts, with the parent's policy
+ *    `archive.prefix` when the parent is configured) and reads + validates `manifest.json`.
+ * 2. Checks the target: attached to the parent with the manifest's bounds (attach mode), or holding
+ *    exactly the archive's rows and key range: `already restored`, nothing to do. Holding anything
+ *    else: an error telling to drop it or choose another target. Empty with an unfinished restore
+ *    record (a crash after CREATE): loaded again.
+ * 3. Downloads each object to `ctx.workDir` and checks its size and SHA-256 against the manifest
+ *    BEFORE anything is created; then records `loading` in `partkeeper.restore`, creates the target
+ *    (`LIKE` the parent, or from the manifest's `pgType`s when the parent is gone or its columns
+ *    changed; attach mode needs the parent), loads it (load-parquet.ts, one COPY per object) and
+ *    checks rows and key range against the manifest; records `loaded`.
+ * 4. Attach mode: `ALTER TABLE parent ATTACH PARTITION t <manifest bounds>` through the DdlExecutor
+ *    (lock_timeout + retries, DESIGN rule 1); records `attached`. An overlapping partition or rows
+ *    of the range in the default partition make Postgres refuse: the error names them and the loaded
+ *    table stays detached, ready for a re-run once the overlap is gone.
+ *
+ * Attach mode holds the parent's advisory lock throughout (DESIGN rule 2), so no maintain or archive
+ * run works on the parent meanwhile. Every DDL goes through the DdlExecutor; in a dry run the executor
+ * records create / `-- load` / attach and nothing is downloaded, created or recorded.
+ *
+ * A restored partition that is still expired is archived again by the next archive run: its object
+ * and manifest exist already and are kept (written once); verification compares the stored object
+ * with the restored rows, which match, and the partition is dropped again.
+ *
+ * @throws ConfigError for invalid options (a target in attach mode, a name over 63 bytes);
+ *   ArchiveError when there is no archive, the manifest is invalid or names another partition, an
+ *   object's checksum differs, the target holds other rows, the parent's lock is held by another run,
+ *   or Postgres refuses the ATTACH; LockTimeoutError when a DDL statement kept timing out.
+ */
+export async function restorePartition(ctx: JobContext, options: RestoreOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const { parent, mode, dryRun } = options;
+  if (!RESTORE_MODES.includes(mode)) throw new ConfigError(`restore mode ${JSON.stringify(mode)} is not one of ${RESTORE_MODES.join(", ")}`);
+  const partition = qualifiedName(options.partitionSchema ?? parent.schema, options.partition);
+  for (const [what, name] of [["partition", partition.name], ["target", options.target]] as const) {
+    const problem = name === undefined ? null : checkTableName(name);
+    if (problem) throw new ConfigError(`restore ${what} ${JSON.stringify(name)} ${problem}`);
+  }
+  if (mode === "attach" && options.target !== undefined && options.target !== partition.name) {
+    throw new ConfigError(
+      `restore target ${JSON.stringify(options.target)} applies to side-table mode only: attach mode restores ${displayName(partition)} under its own name`,
+    );
+  }
+  const target = mode === "attach" ? partition : options.target !== undefined ? qualifiedName(partition.schema, options.target) : defaultRestoreTarget(partition);
+
+  const store = ctx.store;
+  if (!store) throw new ArchiveError(`cannot restore ${displayName(partition)}: no archive location is configured (archive.location or --archive)`);
+  const policy = ctx.config.tables.find((t) => t.schema === parent.schema && t.table === parent.name);
+  const prefix = policy && "archive" in policy ? policy.archive.prefix : undefined;
+  const keys = archiveKeys({ parent, partition, policyPrefix: prefix });
+  const url = (key: string) => `${store.location.replace(/\/$/, "")}/${key}`;
+  const manifestUrl = url(keys.manifest);
+  const manifest = await readManifest(store, keys.manifest, manifestUrl, parent, partition);
+
+  const exec = new DdlExecutor({
+    sql: ctx.sql,
+    dryRun,
+    lockTimeoutMs: ctx.config.lockTimeoutMs,
+    attempts: ctx.config.ddlAttempts,
+    logger: ctx.logger,
+  });
+  const run: RestoreRun = {
+    ctx,
+    exec,
+    store,
+    url,
+    manifest,
+    manifestUrl,
+    record: { parent, partition, mode, target, manifestKey: keys.manifest, rows: manifest.rows },
+    statements: [],
+  };
+  const log = { job: "restore", parent: displayName(parent), partition: displayName(partition), target: displayName(target), mode, dryRun };
+  ctx.logger.info("restore started", { ...log, manifestUrl, rows: manifest.rows });
+
+  if (!dryRun) await migrate(ctx.sql);
+  let outcome: RestoreOutcome;
+  if (mode === "attach" && !dryRun) {
+    const locked = await withParentLock(ctx.sql, parent, () => restoreSteps(run));
+    if (!locked.acquired) {
+      throw new ArchiveError(
+        `cannot restore ${displayName(partition)} into ${displayName(parent)}: another run holds the lock for ${displayName(parent)} (${locked.holder}); ` +
+          "wait for it to finish (maintain and archive runs are short) and run restore again",
+      );
+    }
+    outcome = locked.value;
+  } else {
+    outcome = await restoreSteps(run);
+  }
+
+  const result: RestoreResult = {
+    parent,
+    partition,
+    target,
+    mode,
+    rows: manifest.rows,
+    manifestUrl,
+    status: outcome.status === "already restored" ? outcome.status : dryRun ? "planned" : "restored",
+    columnsFrom: outcome.columnsFrom,
+    statements: run.statements,
+    restoreId: outcome.restoreId,
+    durationMs: Date.now() - started,
+    ok: true,
+  };
+  ctx.logger.info("restore finished", { ...log, status: result.status, rows: result.rows, durationMs: result.durationMs });
+  if (!dryRun && result.status === "restored") ctx.metrics.count("PartitionsRestored", 1, displayName(parent));
+  return result;
+}
+
+/** What one restore call works with; `statements` collects the SQL in order. */
+interface RestoreRun {
+  readonly ctx: JobContext;
+  readonly exec: DdlExecutor;
+  readonly store: ObjectStore;
+  readonly url: (key: string) => string;
+  readonly manifest: Manifest;
+  readonly manifestUrl: string;
+  readonly record: RestoreRecordKey;
+  readonly statements: string[];
+}
+
+interface RestoreOutcome {
+  readonly status: "restored" | "already restored";
+  readonly columnsFrom: "parent" | "manifest";
+  readonly restoreId: number | null;
+}
+
+/** Reads and validates the manifest; it must describe `partition` of `parent`. */
+async function readManifest(store: ObjectStore, key: string, manifestUrl: string, parent: QualifiedName, partition: QualifiedName): Promise<Manifest> {
+  const json = await store.getJson(key);
+  if (json === null) {
+    throw new ArchiveError(`no archive of ${displayName(partition)} at ${manifestUrl}: check the name, or list the prefix`);
+  }
+  const manifest = parseManifest(json, manifestUrl);
+  if (!sameName(manifest.parent, parent) || !sameName(manifest.partition, partition)) {
+    throw new ArchiveError(
+      `manifest ${manifestUrl} describes ${displayName(manifest.partition)} of ${displayName(manifest.parent)}, not ${displayName(partition)} of ${displayName(parent)}: ` +
+        "check the archive prefix in the config",
+    );
+  }
+  const badBound = checkBoundExpression(manifest.boundExpression);
+  if (badBound) throw new ArchiveError(`manifest ${manifestUrl}: boundExpression ${JSON.stringify(manifest.boundExpression)} ${badBound}`);
+  const objectRows = manifest.objects.reduce((n, o) => n + o.rows, 0);
+  if (objectRows !== manifest.rows) {
+    throw new ArchiveError(`manifest ${manifestUrl} is inconsistent: its objects hold ${objectRows} rows, it says ${manifest.rows} in total`);
+  }
+  return manifest;
+}
+
+/** Steps 2-4 of restorePartition (attach mode: under the parent's lock). */
+async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
+  const { ctx, exec, manifest, record } = run;
+  const { parent, partition, target, mode } = record;
+  const parentRelation = await readRestoreRelation(ctx.sql, parent);
+  const differences = parentRelation ? columnDifferences(manifest.columns, parentRelation.columns) : [];
+
+  if (mode === "attach") {
+    if (!parentRelation || parentRelation.relkind !== "p") {
+      throw new ArchiveError(
+        `cannot attach ${displayName(partition)}: ${displayName(parent)} ${parentRelation ? "is not a partitioned table" : "does not exist"}; ` +
+          "restore it with mode side-table instead",
+      );
+    }
+    if (differences.length) {
+      throw new ArchiveError(
+        `cannot attach ${displayName(partition)} to ${displayName(parent)}: the parent's columns changed since the archive (${differences.join(", ")}); ` +
+          "restore it with mode side-table instead",
+      );
+    }
+  }
+  const columnsFrom = parentRelation && differences.length === 0 ? "parent" : "manifest";
+
+  const existing = await readRestoreRelation(ctx.sql, target);
+  if (existing && mode === "attach" && existing.attachedTo && sameName(existing.attachedTo, parent)) {
+    if (existing.boundExpression === manifest.boundExpression) {
+      ctx.logger.info("already restored", { partition: displayName(partition), target: displayName(target) });
+      const open = await findOpenRestore(ctx.sql, record);
+      if (open && !exec.dryRun) await setRestoreState(ctx.sql, open.id, "attached");
+      return { status: "already restored", columnsFrom, restoreId: open?.id ?? null };
+    }
+    throw new ArchiveError(
+      `${displayName(target)} is already a partition of ${displayName(parent)} with other bounds (${existing.boundExpression}; the archive has ${manifest.boundExpression}): ` +
+        "it is not this archive; detach and rename it, then run restore again",
+    );
+  }
+
+  let openRecord: RestoreRecord | null = await findOpenRestore(ctx.sql, record);
+  const work = existing ? await existingTargetState(run, existing, openRecord) : "create";
+  if (work === "complete" && mode === "side-table") {
+    if (openRecord && !exec.dryRun) openRecord = await setRestoreState(ctx.sql, openRecord.id, "loaded");
+    return { status: "already restored", columnsFrom, restoreId: openRecord?.id ?? null };
+  }
+  if (work !== "complete") {
+    // Download and check every object before anything is created (or loaded).
+    const files = exec.dryRun ? [] : await downloadObjects(run);
+    try {
+      if (work === "create") {
+        if (!exec.dryRun) openRecord = await insertRestore(ctx.sql, record, "loading");
+        await createTarget(run, columnsFrom);
+      }
+      await loadObjects(run, files);
+    } finally {
+      await Promise.all(files.map((f) => rm(f, { force: true })));
+    }
+    if (!exec.dryRun) await checkLoaded(run);
+  }
+  if (!exec.dryRun) {
+    openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, "loaded") : await insertRestore(ctx.sql, record, "loaded");
+  }
+
+  if (mode === "attach") {
+    await attach(run);
+    if (openRecord) openRecord = await setRestoreState(ctx.sql, openRecord.id, "attached");
+  }
+  return { status: "restored", columnsFrom, restoreId: openRecord?.id ?? null };
+}
+
+/**
+ * An existing target either holds exactly the archive (`complete`: rows and key range match), or is
+ * empty and was created by an unfinished restore of this archive (`empty`: load it). Anything else
+ * is refused: it is not ours to overwrite.
+ */
+async function existingTargetState(run: RestoreRun, existing: RestoreRelation, open: RestoreRecord | null): Promise<"complete" | "empty"> {
+  const { ctx, manifest, record } = run;
+  const { target, mode } = record;
+  const next = mode === "attach" ? "drop it (or rename it) and run restore again" : "drop it, or pass another target";
+  if (existing.relkind !== "r") {
+    throw new ArchiveError(`${displayName(target)} exists and is not a plain table (relkind ${existing.relkind}): ${next}`);
+  }
+  if (existing.attachedTo) {
+    throw new ArchiveError(`${displayName(target)} exists and is a partition of ${displayName(existing.attachedTo)}: ${mode === "attach" ? next : "pass another target"}`);
+  }
+  const differences = columnDifferences(manifest.columns, existing.columns);
+  if (differences.length) {
+    throw new ArchiveError(`${displayName(target)} exists with other columns than the archive (${differences.join(", ")}): ${next}`);
+  }
+  const rows = await countRows(ctx.sql, target);
+  if (rows === 0 && manifest.rows > 0 && open?.state === "loading") return "empty";
+  if (rows === manifest.rows && (await keyRangeMatches(run))) {
+    ctx.logger.info("target already holds the archive's rows; not loading again", { target: displayName(target), rows });
+    return "complete";
+  }
+  throw new ArchiveError(
+    `${displayName(target)} already exists with other contents (${rows} rows; the archive ${run.manifestUrl} has ${manifest.rows}${rows === manifest.rows ? " but another key range" : ""}): ${next}`,
+  );
+}
+
+/** Rows and key min/max of the target equal the manifest's (the figures archive verification recorded). */
+async function keyRangeMatches(run: RestoreRun): Promise<boolean> {
+  const { ctx, manifest, record } = run;
+  const keyColumn = manifest.keyColumn === null ? null : manifest.columns.find((c) => c.name === manifest.keyColumn);
+  const summary = await summarizeRelation(ctx.sql, record.target, keyColumn ? { name: keyColumn.name, type: keyColumn.pgType } : null);
+  return summary.rows === manifest.rows && (!keyColumn || (summary.keyMin === manifest.keyMin && summary.keyMax === manifest.keyMax));
+}
+
+/** Downloads every object into the work directory and checks size and SHA-256 against the manifest. */
+async function downloadObjects(run: RestoreRun): Promise<string[]> {
+  const { ctx, store, manifest, manifestUrl, url } = run;
+  const files: string[] = [];
+  try {
+    for (const [i, object] of manifest.objects.entries()) {
+      const file = path.join(ctx.workDir, `restore-${randomUUID()}-${i}.parquet`);
+      files.push(file);
+      const { bytes } = await store.getToFile(object.key, file);
+      const sha256 = await sha256File(file);
+      if (bytes !== object.bytes || sha256 !== object.sha256) {
+        throw new ArchiveError(
+          `${url(object.key)} does not match its manifest ${manifestUrl}: ${bytes} bytes with sha256 ${sha256}, the manifest says ${object.bytes} bytes with sha256 ${object.sha256}; ` +
+            "nothing was created: the object or the manifest is damaged or from another archive; restore from an older object version if the bucket is versioned",
+        );
+      }
+      ctx.logger.info("archive object downloaded and checked", { object: object.key, bytes, rows: object.rows });
+    }
+    return files;
+  } catch (error) {
+    await Promise.all(files.map((f) => rm(f, { force: true })));
+    throw error;
+  }
+}
+
+async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest"): Promise<void> {
+  const { ctx, exec, manifest, record } = run;
+  if (columnsFrom === "manifest") {
+    const unknown = await unknownTypes(ctx.sql, manifest.columns);
+    if (unknown.length) {
+      throw new ArchiveError(
+        `cannot create ${displayName(record.target)} from the manifest's column types: this database does not know ${unknown.join(", ")}; ` +
+          "create those types (e.g. the enum) first, or create the table yourself and pass it as the target",
+      );
+    }
+  }
+  const statement = columnsFrom === "parent" ? createLikeParentSql(record.target, record.parent) : createFromManifestSql(record.target, manifest.columns);
+  await exec.run({ description: `create ${displayName(record.target)} for restore`, statements: [statement], transaction: true });
+  run.statements.push(statement);
+}
+
+/** One COPY per object (each in its own transaction, so a failed one loads nothing); a `-- load` line per object. */
+async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<void> {
+  const { ctx, exec, manifest, record, url } = run;
+  for (const [i, object] of manifest.objects.entries()) {
+    const line = loadCommentSql(object.rows, url(object.key), record.target);
+    run.statements.push(line);
+    if (exec.dryRun) {
+      await exec.run({ description: `load ${displayName(record.target)}`, statements: [line], transaction: false });
+      continue;
+    }
+    const loaded = await loadParquet({ openCopyClient: ctx.openCopyClient, file: files[i]!, target: record.target, columns: manifest.columns, workDir: ctx.workDir });
+    if (loaded.rows !== object.rows) {
+      throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
+    }
+    ctx.logger.info("archive object loaded", { target: displayName(record.target), object: object.key, rows: loaded.rows });
+  }
+}
+
+/** After loading: the target holds exactly the manifest's rows and key range. */
+async function checkLoaded(run: RestoreRun): Promise<void> {
+  if (await keyRangeMatches(run)) return;
+  const rows = await countRows(run.ctx.sql, run.record.target);
+  throw new ArchiveError(
+    `${displayName(run.record.target)} holds ${rows} rows after loading; the manifest ${run.manifestUrl} says ${run.manifest.rows} rows, key ${run.manifest.keyMin}..${run.manifest.keyMax}: ` +
+      "the table is kept for inspection: drop it before running restore again",
+  );
+}
+
+/** ATTACH through the executor; Postgres's refusals become errors naming the overlap. The table stays detached on failure. */
+async function attach(run: RestoreRun): Promise<void> {
+  const { ctx, exec, manifest, record } = run;
+  const statement = attachPartitionSql(record.parent, record.target, manifest.boundExpression);
+  run.statements.push(statement);
+  try {
+    await exec.run({ description: `attach restored ${displayName(record.target)} to ${displayName(record.parent)}`, statements: [statement], transaction: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = (error as Error).message;
+    const left = `${displayName(record.target)} is loaded (${manifest.rows} rows) and left detached: query it directly, or`;
+    const overlap = /would overlap partition "((?:[^"]|"")*)"/.exec(message);
+    if (code === "42P17" /* invalid_object_definition */ && overlap) {
+      const other = await findPartitionByName(ctx.sql, record.parent, overlap[1]!);
+      throw new ArchiveError(
+        `cannot attach ${displayName(record.target)} to ${displayName(record.parent)} ${manifest.boundExpression}: its range overlaps partition ` +
+          `${other ? `${displayName(other.name)} (${other.boundExpression})` : overlap[1]}. ${left} detach or archive the overlapping partition and run restore again`,
+        { cause: error },
+      );
+    }
+    if (code === "23514" /* check_violation */ && /default partition/.test(message)) {
+      const defaultPartition = await readDefaultPartition(ctx.sql, record.parent);
+      throw new ArchiveError(
+        `cannot attach ${displayName(record.target)} to ${displayName(record.parent)} ${manifest.boundExpression}: rows of that range sit in the default partition ` +
+          `${defaultPartition ? displayName(defaultPartition) : "of the parent"}. ${left} move those rows out of the default partition and run restore again`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Error && error.name === "LockTimeoutError") throw error;
+    throw new ArchiveError(`cannot attach ${displayName(record.target)} to ${displayName(record.parent)} ${manifest.boundExpression}: ${message}. ${left} fix the cause and run restore again`, {
+      cause: error,
+    });
+  }
+}
