@@ -55,6 +55,13 @@ describe("partkeeper CLI", async () => {
     expect(stdout).toMatch(/public\.Événements: nothing to do/);
   });
 
+  it("status reports partitions ahead and recent runs without changing anything", async () => {
+    const { code, stdout } = await partkeeper(["status", "--config", config], { DATABASE_URL: url });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^public\.Événements: 2 partitions, [\d.]+ MB; 1 ahead$/m);
+    expect(stdout).toMatch(/run \S+ maintain succeeded \d+ ms/);
+  });
+
   it("fails with exit code 2 and a one-line reason on bad input", async () => {
     const bad = path.join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ tables: [{ table: "x", strategy: "range-time", interval: "month", premake: -1 }] }));

@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { configSchemaCommand } from "./commands/config-schema.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { restoreCommand } from "./commands/restore.ts";
+import { statusCommand } from "./commands/status.ts";
 import { planCommand, runCommand } from "./commands/run.ts";
 
 const program = new Command("partkeeper")
@@ -8,6 +10,8 @@ const program = new Command("partkeeper")
   .showHelpAfterError()
   .addCommand(planCommand())
   .addCommand(runCommand())
+  .addCommand(restoreCommand())
+  .addCommand(statusCommand())
   .addCommand(demoCommand())
   .addCommand(configSchemaCommand());
 

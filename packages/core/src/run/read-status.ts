@@ -1,0 +1,82 @@
+import { readCatalog } from "../catalog/read-catalog.ts";
+import type { JobContext } from "../context.ts";
+import { hasPartkeeperSchema } from "../db/migrate.ts";
+import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { checkManageable } from "../plan/check-manageable.ts";
+import { defaultPartitionRows } from "./default-partition-rows.ts";
+import { partitionsAhead } from "./partitions-ahead.ts";
+
+export interface ParentStatus {
+  readonly parent: QualifiedName;
+  /** Null when the parent is fine; else why it cannot be managed (missing, not partitioned, ...). */
+  readonly problem: string | null;
+  readonly partitions: number;
+  /** pg_total_relation_size summed over partitions, bytes. */
+  readonly bytes: number;
+  /** Range partitions wholly ahead of the current slot; null for list and hash. */
+  readonly partitionsAhead: number | null;
+  readonly defaultPartitionRows: number | null;
+  /** Archives started and not finished: `<partition> (<state>)`. */
+  readonly unfinishedArchives: ReadonlyArray<string>;
+}
+
+export interface JobRunStatus {
+  readonly job: string;
+  readonly status: string;
+  /** ISO-8601 UTC. */
+  readonly startedAt: string;
+  readonly durationMs: number | null;
+  readonly error: string | null;
+}
+
+export interface StatusReport {
+  readonly parents: ReadonlyArray<ParentStatus>;
+  /** The 10 most recent runs, newest first (empty before the first run). */
+  readonly recentRuns: ReadonlyArray<JobRunStatus>;
+}
+
+/** Read-only health of every configured parent and the latest job runs; changes nothing. */
+export async function readStatus(ctx: JobContext): Promise<StatusReport> {
+  const now = ctx.clock();
+  const requests = ctx.config.tables.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
+  const snapshot = await readCatalog(ctx.sql, requests);
+  const parents: ParentStatus[] = [];
+  for (const policy of ctx.config.tables) {
+    const name = qualifiedName(policy.schema, policy.table);
+    const info = snapshot.parents.find((p) => p.parent.schema === name.schema && p.parent.name === name.name);
+    const unfinishedArchives = snapshot.unfinishedArchives
+      .filter((a) => a.parent.schema === name.schema && a.parent.name === name.name)
+      .map((a) => `${a.partition.name} (${a.state})`);
+    let problem: string | null = info ? null : `${displayName(name)} does not exist or is not partitioned`;
+    if (info) {
+      try {
+        checkManageable(policy, info);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+    parents.push({
+      parent: name,
+      problem,
+      partitions: info?.partitions.length ?? 0,
+      bytes: info?.partitions.reduce((sum, p) => sum + p.bytes, 0) ?? 0,
+      partitionsAhead: info && !problem ? partitionsAhead(policy, info, [], now) : null,
+      defaultPartitionRows: info ? await defaultPartitionRows(ctx.sql, info, []) : null,
+      unfinishedArchives,
+    });
+  }
+  const recentRuns = (await hasPartkeeperSchema(ctx.sql))
+    ? (
+        await ctx.sql`
+          select job, status, started_at, (extract(epoch from finished_at - started_at) * 1000)::float8 as duration_ms, error
+          from partkeeper.job_run where not dry_run order by id desc limit 10`
+      ).map((r) => ({
+        job: r.job as string,
+        status: r.status as string,
+        startedAt: new Date(r.started_at).toISOString(),
+        durationMs: r.duration_ms === null ? null : Math.round(r.duration_ms as number),
+        error: (r.error as string | null) ?? null,
+      }))
+    : [];
+  return { parents, recentRuns };
+}
