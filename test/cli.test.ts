@@ -1,26 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runCli } from "./doors.ts";
 import { createTestDatabase } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
-
-const BIN = path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js");
-
-/** Runs the real `partkeeper` binary; returns its exit code and output. */
-async function partkeeper(args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("partkeeper CLI", async () => {
   const { url, sql } = await createTestDatabase();
@@ -30,7 +14,7 @@ describe("partkeeper CLI", async () => {
   await writeFile(config, JSON.stringify({ tables: [{ table: "Événements", strategy: "range-time", interval: "month", premake: 1, defaultPartition: false }] }));
 
   it("plan prints every action with its SQL and changes nothing", async () => {
-    const { code, stdout } = await partkeeper(["plan", "--config", config], { DATABASE_URL: url });
+    const { code, stdout } = await runCli(["plan", "--config", config], { DATABASE_URL: url });
     expect(code).toBe(0);
     expect(stdout).toMatch(/public\.Événements: would create 2/);
     expect(stdout).toMatch(/CREATE TABLE "public"\."Événements_p\d{4}_\d{2}" PARTITION OF "public"\."Événements" FOR VALUES FROM \('\d{4}-\d{2}-01'\) TO/);
@@ -38,11 +22,11 @@ describe("partkeeper CLI", async () => {
   });
 
   it("run applies the plan; a second run has nothing to do", async () => {
-    const first = await partkeeper(["run", "maintain", "--config", config], { DATABASE_URL: url });
+    const first = await runCli(["run", "maintain", "--config", config], { DATABASE_URL: url });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/created 2/);
     expect(await partitionNames(sql, "public", "Événements")).toHaveLength(2);
-    const second = await partkeeper(["run", "--config", config, "--json"], { DATABASE_URL: url });
+    const second = await runCli(["run", "--config", config, "--json"], { DATABASE_URL: url });
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout).parents[0].actions).toEqual([]);
   });
@@ -50,13 +34,13 @@ describe("partkeeper CLI", async () => {
   it("reads a .ts config with a default export", async () => {
     const tsConfig = path.join(dir, "partkeeper.config.ts");
     await writeFile(tsConfig, `export default { tables: [{ table: "Événements", strategy: "range-time", interval: "month", premake: 1, defaultPartition: false }] };\n`);
-    const { code, stdout } = await partkeeper(["plan", "--config", tsConfig], { DATABASE_URL: url });
+    const { code, stdout } = await runCli(["plan", "--config", tsConfig], { DATABASE_URL: url });
     expect(code).toBe(0);
     expect(stdout).toMatch(/public\.Événements: nothing to do/);
   });
 
   it("status reports partitions ahead and recent runs without changing anything", async () => {
-    const { code, stdout } = await partkeeper(["status", "--config", config], { DATABASE_URL: url });
+    const { code, stdout } = await runCli(["status", "--config", config], { DATABASE_URL: url });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^public\.Événements: 2 partitions, [\d.]+ MB; 1 ahead$/m);
     expect(stdout).toMatch(/run \S+ maintain succeeded \d+ ms/);
@@ -65,16 +49,16 @@ describe("partkeeper CLI", async () => {
   it("fails with exit code 2 and a one-line reason on bad input", async () => {
     const bad = path.join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ tables: [{ table: "x", strategy: "range-time", interval: "month", premake: -1 }] }));
-    const invalid = await partkeeper(["plan", "--config", bad], { DATABASE_URL: url });
+    const invalid = await runCli(["plan", "--config", bad], { DATABASE_URL: url });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr.trim().split("\n")).toHaveLength(1);
     expect(invalid.stderr).toMatch(/^partkeeper: .*bad\.json is invalid: tables\.0\.premake: must be 0 or more/);
 
-    const noUrl = await partkeeper(["plan", "--config", config], { DATABASE_URL: undefined });
+    const noUrl = await runCli(["plan", "--config", config], { DATABASE_URL: undefined });
     expect(noUrl.code).toBe(2);
     expect(noUrl.stderr).toMatch(/^partkeeper: DATABASE_URL is not set/);
 
-    const wrongJob = await partkeeper(["run", "explode", "--config", config], { DATABASE_URL: url });
+    const wrongJob = await runCli(["run", "explode", "--config", config], { DATABASE_URL: url });
     expect(wrongJob.code).not.toBe(0);
     expect(wrongJob.stderr).toMatch(/explode/);
   });
@@ -82,7 +66,7 @@ describe("partkeeper CLI", async () => {
   it("exits 1 when a parent fails, naming it", async () => {
     const missing = path.join(dir, "missing.json");
     await writeFile(missing, JSON.stringify({ tables: [{ table: "nope", strategy: "hash", modulus: 2 }] }));
-    const { code, stdout } = await partkeeper(["run", "--config", missing], { DATABASE_URL: url });
+    const { code, stdout } = await runCli(["run", "--config", missing], { DATABASE_URL: url });
     expect(code).toBe(1);
     expect(stdout).toMatch(/public\.nope: FAILED: public\.nope does not exist/);
   });

@@ -1,50 +1,14 @@
 import type { Context } from "aws-lambda";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { handler as archive } from "../packages/functions/src/archive.ts";
 import { handler as maintain } from "../packages/functions/src/maintain.ts";
+import { invokeHandler } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
 
-/** The parts of a Lambda context the door uses. */
-function lambdaContext(): Context {
-  return {
-    functionName: "partkeeper-maintain",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:partkeeper-maintain",
-    memoryLimitInMB: "512",
-    awsRequestId: "req-1",
-    logGroupName: "/aws/lambda/partkeeper-maintain",
-    logStreamName: "stream",
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 300_000,
-  } as Context;
-}
-
-/** Invokes the handler and returns its result (or error) with every JSON line it wrote to stdout. */
-async function invoke(event: unknown, handler = maintain): Promise<{ result?: unknown; error?: Error; lines: Array<Record<string, unknown>> }> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation(capture);
-  const errorSpy = vi.spyOn(process.stderr, "write").mockImplementation(capture);
-  try {
-    return { result: await handler(event, lambdaContext()), lines: parseLines(written) };
-  } catch (error) {
-    return { error: error as Error, lines: parseLines(written) };
-  } finally {
-    spy.mockRestore();
-    errorSpy.mockRestore();
-  }
-}
-
-function parseLines(written: string[]): Array<Record<string, unknown>> {
-  return written
-    .join("")
-    .split("\n")
-    .filter((l) => l.trim().startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+/** Invokes a handler (default: maintain) with its output captured. */
+function invoke(event: unknown, handler: (event: unknown, context: Context) => Promise<unknown> = maintain) {
+  return invokeHandler(handler, event);
 }
 
 interface Emf {

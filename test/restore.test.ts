@@ -1,16 +1,14 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import type { Context } from "aws-lambda";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ArchiveError, ConfigError, restorePartition, runJob, type RestoreResult } from "@partkeeper/core";
 import { archiveKeys } from "../packages/core/src/archive/archive-keys.ts";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { defaultRestoreTarget } from "../packages/core/src/archive/restore-sql.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { handler as restoreHandler } from "../packages/functions/src/restore.ts";
+import { invokeHandler, runCli } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
@@ -22,43 +20,9 @@ const P = (suffix: string) => `${TABLE}${suffix}`;
 const Q = (name: string) => `"${SCHEMA}"."${name.replaceAll('"', '""')}"`;
 const COLUMNS = `id, "createdAt", u, amount, payload, "note ""q""", blob`;
 
-const BIN = path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js");
-
-/** Runs the real `partkeeper` binary; returns its exit code and output. */
-async function partkeeper(args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function lambdaContext(): Context {
-  return {
-    functionName: "partkeeper-restore",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:partkeeper-restore",
-    memoryLimitInMB: "1024",
-    awsRequestId: "req-restore",
-    logGroupName: "/aws/lambda/partkeeper-restore",
-    logStreamName: "stream",
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 600_000,
-  } as Context;
-}
-
-/** Invokes the restore handler with stdout (Powertools JSON logs, EMF) captured. */
-async function invokeLambda(event: unknown): Promise<{ result?: RestoreResult; error?: Error }> {
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  try {
-    return { result: await restoreHandler(event, lambdaContext()) };
-  } catch (error) {
-    return { error: error as Error };
-  } finally {
-    spy.mockRestore();
-  }
+/** Invokes the restore handler with its output (Powertools JSON logs, EMF) captured. */
+function invokeLambda(event: unknown): Promise<{ result?: RestoreResult; error?: Error }> {
+  return invokeHandler(restoreHandler, event);
 }
 
 describe("restore an archived partition (real PostgreSQL + S3)", async () => {
@@ -316,7 +280,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
   });
 
   it("CLI: restore --dry-run prints the SQL and changes nothing", async () => {
-    const { code, stdout, stderr } = await partkeeper(
+    const { code, stdout, stderr } = await runCli(
       ["restore", "--config", configFile, "--table", `${SCHEMA}.${TABLE}`, "--partition", P("_p2025_01"), "--mode", "attach", "--dry-run"],
       { DATABASE_URL: url },
     );
@@ -328,7 +292,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(stdout).toContain(`ALTER TABLE ${Q(TABLE)} ATTACH PARTITION ${Q(P("_p2025_01"))} FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2025-02-01 00:00:00+00');`);
     expect(await exists(P("_p2025_01"))).toBe(false);
 
-    const bad = await partkeeper(["restore", "--config", configFile, "--table", `${SCHEMA}.${TABLE}`, "--partition", P("_p2025_01"), "--mode", "merge"], {
+    const bad = await runCli(["restore", "--config", configFile, "--table", `${SCHEMA}.${TABLE}`, "--partition", P("_p2025_01"), "--mode", "merge"], {
       DATABASE_URL: url,
     });
     expect(bad.code).not.toBe(0);

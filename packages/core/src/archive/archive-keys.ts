@@ -1,4 +1,7 @@
-import type { QualifiedName } from "../identifier.ts";
+import type { JobContext } from "../context.ts";
+import { ArchiveError } from "../errors.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
+import type { ObjectStore } from "../store/object-store.ts";
 
 /**
  * Deterministic object keys of one partition's archive (DESIGN rule 7), relative to the archive
@@ -38,4 +41,31 @@ export function archiveKeys(options: ArchiveKeysOptions): ArchiveKeys {
       : options.policyPrefix.split("/").filter((s) => s !== "");
   const directory = [...prefixSegments, options.partition.schema, options.partition.name].map(encodeKeySegment).join("/");
   return Object.freeze({ directory, data: `${directory}/data.parquet`, manifest: `${directory}/manifest.json` });
+}
+
+/** Where one partition's archive lives: the store, its keys, and full `s3://` URLs for messages. */
+export interface PartitionArchive {
+  readonly store: ObjectStore;
+  readonly keys: ArchiveKeys;
+  /** `s3://bucket/prefix/<key>` */
+  url(key: string): string;
+}
+
+/**
+ * The archive location of `partition` of `parent`, using the parent's `archive.prefix` when the
+ * config lists it (a parent removed from the config keeps the default prefix).
+ * @throws ArchiveError when no archive location is configured; `verb` names the attempted step.
+ */
+export function locateArchive(ctx: JobContext, parent: QualifiedName, partition: QualifiedName, verb: "archive" | "restore"): PartitionArchive {
+  const store = ctx.store;
+  if (!store) {
+    throw new ArchiveError(`cannot ${verb} ${displayName(partition)}: no archive location is configured (archive.location or --archive)`);
+  }
+  const policy = ctx.config.tables.find((t) => t.schema === parent.schema && t.table === parent.name);
+  const policyPrefix = policy && "archive" in policy ? policy.archive.prefix : undefined;
+  return {
+    store,
+    keys: archiveKeys({ parent, partition, policyPrefix }),
+    url: (key) => `${store.location.replace(/\/$/, "")}/${key}`,
+  };
 }

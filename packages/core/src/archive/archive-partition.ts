@@ -10,7 +10,7 @@ import { detachPartition } from "../partitions/detach-partition.ts";
 import { dropTableSql } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { PARTKEEPER_VERSION } from "../version.ts";
-import { archiveKeys } from "./archive-keys.ts";
+import { locateArchive } from "./archive-keys.ts";
 import { exportToParquet } from "./export-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
 import { mapColumn } from "./parquet-types.ts";
@@ -57,12 +57,7 @@ export async function archivePartition(
   action: ArchivePartitionAction,
   jobRunId: number | null,
 ): Promise<ArchiveOutcome | null> {
-  const store = ctx.store;
-  if (!store) throw new ArchiveError(`cannot archive ${displayName(action.partition)}: no archive location is configured (archive.location or --archive)`);
-  const policy = ctx.config.tables.find((t) => t.schema === action.parent.schema && t.table === action.parent.name);
-  const prefix = policy && "archive" in policy ? policy.archive.prefix : undefined;
-  const keys = archiveKeys({ parent: action.parent, partition: action.partition, policyPrefix: prefix });
-  const url = (key: string) => `${store.location.replace(/\/$/, "")}/${key}`;
+  const { store, keys, url } = locateArchive(ctx, action.parent, action.partition, "archive");
 
   if (exec.dryRun) {
     await detachPartition(exec, parent, action.partition);

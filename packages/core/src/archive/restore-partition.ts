@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { JobContext } from "../context.ts";
-import { DdlExecutor } from "../db/ddl-executor.ts";
+import { jobDdlExecutor, type DdlExecutor } from "../db/ddl-executor.ts";
 import { migrate } from "../db/migrate.ts";
 import { withParentLock } from "../db/parent-lock.ts";
 import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
-import { archiveKeys } from "./archive-keys.ts";
+import { locateArchive } from "./archive-keys.ts";
 import { loadParquet } from "./load-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
 import { summarizeRelation } from "./partition-summary.ts";
@@ -133,22 +133,11 @@ export async function restorePartition(ctx: JobContext, options: RestoreOptions)
   }
   const target = mode === "attach" ? partition : options.target !== undefined ? qualifiedName(partition.schema, options.target) : defaultRestoreTarget(partition);
 
-  const store = ctx.store;
-  if (!store) throw new ArchiveError(`cannot restore ${displayName(partition)}: no archive location is configured (archive.location or --archive)`);
-  const policy = ctx.config.tables.find((t) => t.schema === parent.schema && t.table === parent.name);
-  const prefix = policy && "archive" in policy ? policy.archive.prefix : undefined;
-  const keys = archiveKeys({ parent, partition, policyPrefix: prefix });
-  const url = (key: string) => `${store.location.replace(/\/$/, "")}/${key}`;
+  const { store, keys, url } = locateArchive(ctx, parent, partition, "restore");
   const manifestUrl = url(keys.manifest);
   const manifest = await readManifest(store, keys.manifest, manifestUrl, parent, partition);
 
-  const exec = new DdlExecutor({
-    sql: ctx.sql,
-    dryRun,
-    lockTimeoutMs: ctx.config.lockTimeoutMs,
-    attempts: ctx.config.ddlAttempts,
-    logger: ctx.logger,
-  });
+  const exec = jobDdlExecutor(ctx, dryRun);
   const run: RestoreRun = {
     ctx,
     exec,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../context.ts";
+import type { JobContext, Logger } from "../context.ts";
 import { LockTimeoutError } from "../errors.ts";
 import type { Sql } from "./client.ts";
 
@@ -104,4 +104,15 @@ export class DdlExecutor {
       connection.release();
     }
   }
+}
+
+/** The executor of a job: the config's lock_timeout and attempts, the job's logger. */
+export function jobDdlExecutor(ctx: JobContext, dryRun: boolean): DdlExecutor {
+  return new DdlExecutor({
+    sql: ctx.sql,
+    dryRun,
+    lockTimeoutMs: ctx.config.lockTimeoutMs,
+    attempts: ctx.config.ddlAttempts,
+    logger: ctx.logger,
+  });
 }

@@ -2,7 +2,7 @@ import { archivePartition, type ArchiveOutcome } from "../archive/archive-partit
 import { readCatalog } from "../catalog/read-catalog.ts";
 import type { TablePolicy } from "../config/schema.ts";
 import type { JobContext } from "../context.ts";
-import { DdlExecutor } from "../db/ddl-executor.ts";
+import { jobDdlExecutor } from "../db/ddl-executor.ts";
 import { migrate } from "../db/migrate.ts";
 import { withParentLock } from "../db/parent-lock.ts";
 import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
@@ -140,13 +140,7 @@ async function runParent(
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
   const info = snapshot.parents[0]!;
 
-  const exec = new DdlExecutor({
-    sql: ctx.sql,
-    dryRun,
-    lockTimeoutMs: ctx.config.lockTimeoutMs,
-    attempts: ctx.config.ddlAttempts,
-    logger: ctx.logger,
-  });
+  const exec = jobDdlExecutor(ctx, dryRun);
   const outcomes: ActionOutcome[] = [];
   for (const [index, action] of plan.actions.entries()) {
     if (!dryRun && ctx.clock().getTime() > ctx.deadline) {

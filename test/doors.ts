@@ -1,0 +1,66 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Context } from "aws-lambda";
+import { vi } from "vitest";
+
+const BIN = path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js");
+
+/** Runs the real `partkeeper` binary as a user would; returns its exit code and output. */
+export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The parts of a Lambda context the door uses. */
+export function lambdaContext(functionName: string): Context {
+  return {
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "1024",
+    awsRequestId: "req-1",
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "stream",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 600_000,
+  } as Context;
+}
+
+/**
+ * Invokes a Lambda handler as the Lambda runtime would, with stdout and stderr captured; returns
+ * its result (or error) and every JSON line it wrote (Powertools logs and EMF documents).
+ */
+export async function invokeHandler<R>(
+  handler: (event: unknown, context: Context) => Promise<R>,
+  event: unknown,
+): Promise<{ result?: R; error?: Error; lines: Array<Record<string, unknown>> }> {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(capture);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(capture);
+  const lines = () =>
+    written
+      .join("")
+      .split("\n")
+      .filter((l) => l.trim().startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  try {
+    return { result: await handler(event, lambdaContext("partkeeper-test")), lines: lines() };
+  } catch (error) {
+    return { error: error as Error, lines: lines() };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
