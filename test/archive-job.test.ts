@@ -107,6 +107,7 @@ describe("archive failures lose nothing", async () => {
   await monthlyParent(sql, "unreachable", 100);
   await monthlyParent(sql, "locked", 100);
   await monthlyParent(sql, "crashed", 100);
+  await monthlyParent(sql, "reattached", 100);
 
   it("leaves partitions attached and says why when S3 is unreachable", async () => {
     const endpoint = process.env.AWS_ENDPOINT_URL_S3;
@@ -164,5 +165,32 @@ describe("archive failures lose nothing", async () => {
     expect(resumed.archive).toMatchObject({ rows, finalState: "dropped" });
     const [gone] = await sql`select to_regclass('public.crashed_p2026_05') as t`;
     expect(gone!.t).toBeNull();
+  });
+
+  it("exports and verifies again a partition attached again after its archive was verified, and keeps it when it changed", async () => {
+    const keep = await testJobContext(url, { archive: { location }, tables: [{ ...policy("reattached"), retentionKeepTable: true }] }, { now: NOW });
+    expect((await runJob(keep, { job: "archive", dryRun: false })).ok).toBe(true);
+    // As if the run had crashed after recording `verified`, and someone attached the tables again since.
+    await sql`update partkeeper.archive set state = 'verified' where parent_name = 'reattached'`;
+    await sql`alter table reattached attach partition reattached_p2026_05 for values from ('2026-05-01 00:00:00+00') to ('2026-06-01 00:00:00+00')`;
+    await sql`alter table reattached attach partition reattached_p2026_06 for values from ('2026-06-01 00:00:00+00') to ('2026-07-01 00:00:00+00')`;
+    const archivedRows = (await fingerprint(sql, "reattached_p2026_05")).rows;
+    await sql`insert into reattached (id, ts) values (999999, '2026-05-15 00:00:00+00')`;
+
+    const drop = await testJobContext(url, { archive: { location }, tables: [policy("reattached")] }, { now: NOW });
+    const summary = await runJob(drop, { job: "archive", dryRun: false });
+    expect(summary.ok).toBe(false);
+    const [changed, unchanged] = summary.parents[0]!.actions;
+    expect(changed).toMatchObject({ status: "failed", errorName: "ArchiveVerificationError" });
+    expect(changed!.error).toMatch(/archive verification failed for public\.reattached_p2026_05: rows \d+ in s3:\/\/.* vs \d+ in the table; the table is kept/);
+    expect(changed!.error).toContain(`rows ${archivedRows} in`);
+    expect(changed!.error).toContain(`vs ${archivedRows + 1} in the table`);
+    // The changed partition is kept (detached), with its new row; nothing was dropped.
+    const [kept] = await sql`select count(*)::int as n from reattached_p2026_05`;
+    expect(kept!.n).toBe(archivedRows + 1);
+    expect(await partitionNames(sql, "public", "reattached")).not.toContain("reattached_p2026_05");
+    expect(unchanged).toBeUndefined(); // the parent stops at its first failure
+    const [record] = await sql`select state from partkeeper.archive where partition_name = 'reattached_p2026_05' and state <> 'kept'`;
+    expect(record!.state).toBe("exported");
   });
 });

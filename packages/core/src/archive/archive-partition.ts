@@ -74,14 +74,28 @@ export async function archivePartition(
   const key = parent.keyColumns[0] ?? null;
   const partitionBytes = await relationBytes(ctx, action.partition);
   let record = await recordIntent(ctx, action, jobRunId);
-  const setState = async (state: ArchiveState, fields: Record<string, unknown> = {}) => {
-    await ctx.sql`update partkeeper.archive set ${ctx.sql({ ...fields, state, updated_at: new Date() })} where id = ${record.id}`;
+  const setState = async (
+    state: ArchiveState,
+    fields: { objectKey?: string; manifestKey?: string; rows?: number; bytes?: number; sha256?: string } = {},
+  ) => {
+    await ctx.sql`
+      update partkeeper.archive set state = ${state}, updated_at = now(),
+        object_key = coalesce(${fields.objectKey ?? null}, object_key),
+        manifest_key = coalesce(${fields.manifestKey ?? null}, manifest_key),
+        rows = coalesce(${fields.rows ?? null}::bigint, rows),
+        bytes = coalesce(${fields.bytes ?? null}::bigint, bytes),
+        sha256 = coalesce(${fields.sha256 ?? null}, sha256)
+      where id = ${record.id}`;
     record = { ...record, state };
     ctx.logger.info("archive step recorded", { partition: displayName(action.partition), state, archiveId: record.id });
   };
 
   if (record.state === "intent") {
     await detachPartition(exec, parent, action.partition);
+    await setState("detached");
+  } else if (await detachPartition(exec, parent, action.partition)) {
+    // Attached again since an earlier run (a restore, an operator): it may hold rows written since
+    // its export, so it is exported and verified again before anything is dropped.
     await setState("detached");
   }
   if (record.state === "detached") {
@@ -99,12 +113,12 @@ export async function archivePartition(
     } finally {
       await rm(exported.file, { force: true });
     }
-    await setState("exported", { object_key: keys.data });
+    await setState("exported", { objectKey: keys.data });
   }
   let manifest: Manifest | null = null;
   if (record.state === "exported") {
     manifest = await verifyAndCommit(ctx, parent, action, keys, key, url);
-    await setState("verified", { manifest_key: keys.manifest, rows: manifest.rows, bytes: manifest.bytes, sha256: manifest.sha256 });
+    await setState("verified", { manifestKey: keys.manifest, rows: manifest.rows, bytes: manifest.bytes, sha256: manifest.sha256 });
   }
   if (record.state === "verified") {
     if (action.keepTable) {

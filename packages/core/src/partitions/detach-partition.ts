@@ -11,20 +11,21 @@ import { detachPartitionSql } from "./partition-ddl.ts";
  * - pending from an interrupted `CONCURRENTLY`: `FINALIZE`;
  * - parent without a default partition: `CONCURRENTLY` (SHARE UPDATE EXCLUSIVE on the parent);
  * - parent with a default partition: plain DETACH in a transaction (CONCURRENTLY is refused there).
+ * Returns false when it was already detached, true when this call detached it.
  * Throws LockTimeoutError when the lock cannot be had after the executor's retries.
  */
-export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, partition: QualifiedName): Promise<void> {
+export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, partition: QualifiedName): Promise<boolean> {
   const state = exec.dryRun ? "attached" : await attachment(exec, partition);
-  if (state === "detached") return;
+  if (state === "detached") return false;
   const description = `detach partition ${displayName(partition)}`;
   if (state === "pending") {
     await exec.run({ description: `${description} (finalize)`, statements: [detachPartitionSql(parent.parent, partition, "finalize")], transaction: false });
-    return;
+    return true;
   }
   const hasDefault = parent.partitions.some((p) => p.bounds.kind === "default");
   if (hasDefault) {
     await exec.run({ description, statements: [detachPartitionSql(parent.parent, partition, "plain")], transaction: true });
-    return;
+    return true;
   }
   try {
     await exec.run({ description, statements: [detachPartitionSql(parent.parent, partition, "concurrently")], transaction: false });
@@ -33,6 +34,7 @@ export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, par
     if ((await attachment(exec, partition)) !== "pending") throw error;
     await exec.run({ description: `${description} (finalize)`, statements: [detachPartitionSql(parent.parent, partition, "finalize")], transaction: false });
   }
+  return true;
 }
 
 async function attachment(exec: DdlExecutor, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
