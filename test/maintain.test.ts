@@ -61,6 +61,25 @@ describe("maintain job on real PostgreSQL", async () => {
     expect(run!.error).toMatch(/plain_table/);
   });
 
+  it("plans premake from max(key) of the non-default partitions, and refuses a plan of runaway size", async () => {
+    await sql.unsafe(`
+      create table ledger (id bigint not null) partition by range (id);
+      create table ledger_p0 partition of ledger for values from (0) to (1000);
+      create table ledger_default partition of ledger default;
+      insert into ledger values (5), (10000000000);
+    `);
+    const only = [{ schema: "public", name: "ledger" }];
+    const ledger = await testJobContext(url, { tables: [{ table: "ledger", strategy: "range-integer", step: 1000, premake: 2 }] });
+    const summary = await runJob(ledger, { job: "maintain", dryRun: true, only });
+    expect(summary.parents[0]!.actions.map((a) => a.action.partition.name)).toEqual(["ledger_p1000", "ledger_p2000"]);
+
+    await sql`create table ledger_p100000000 partition of ledger for values from (100000000) to (100001000)`;
+    await sql`insert into ledger values (100000500)`;
+    const runaway = await runJob(ledger, { job: "maintain", dryRun: true, only });
+    expect(runaway.parents[0]!.status).toBe("failed");
+    expect(runaway.parents[0]!.message).toMatch(/more than 1000 partitions are missing between 0 and 100003000: look for an outlier key/);
+  });
+
   it("is idempotent: a second run creates nothing", async () => {
     const summary = await runJob(ctx, { job: "maintain", dryRun: false, only: [{ schema: "Sales Ünïcode", name: 'hej"hej Événements' }] });
     expect(summary.ok).toBe(true);

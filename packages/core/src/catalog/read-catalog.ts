@@ -109,6 +109,7 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
       .map((c) => ({ name: c.name, type: c.type }));
     const parent = qualifiedName(row.schema_name, row.table_name);
     const request = requests.find((r) => r.name.schema === parent.schema && r.name.name === parent.name)!;
+    const partitions = partitionRows.filter((p) => p.parent_oid === row.oid).map(toPartitionInfo);
     parents.push(
       Object.freeze({
         parent,
@@ -116,8 +117,8 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
         keyColumns,
         keyHasExpression: keyExpressions.some((k) => k.oid === row.oid && k.has_expression),
         columns: columns.map((c) => ({ name: c.name, type: c.type })),
-        partitions: partitionRows.filter((p) => p.parent_oid === row.oid).map(toPartitionInfo),
-        maxKey: request.wantMaxKey && keyColumns.length === 1 ? await readMaxKey(sql, parent, keyColumns[0]!.name) : null,
+        partitions,
+        maxKey: request.wantMaxKey && keyColumns.length === 1 ? await readMaxKey(sql, parent, keyColumns[0]!.name, partitions) : null,
       }),
     );
   }
@@ -150,9 +151,18 @@ function toPartitionInfo(row: RawPartitionRow): PartitionInfo {
   });
 }
 
-/** max(key) as text; index-backed on a btree over the key (the partition key usually leads one). */
-async function readMaxKey(sql: Sql, parent: QualifiedName, key: string): Promise<string | null> {
-  const [row] = await sql`select max(${sql.unsafe(quoteIdent(key))})::text as max from ${sql.unsafe(quoteQualified(parent))}`;
+/**
+ * max(key) as text over the parent's non-default partitions; index-backed on a btree over the key
+ * (the partition key usually leads one). The default partition is left out: one stray far-out row
+ * there would otherwise move premake (and gap filling) to it.
+ */
+async function readMaxKey(sql: Sql, parent: QualifiedName, key: string, partitions: ReadonlyArray<PartitionInfo>): Promise<string | null> {
+  const defaultPartition = partitions.find((p) => p.bounds.kind === "default");
+  const column = sql.unsafe(quoteIdent(key));
+  const [row] = defaultPartition
+    ? await sql`select max(${column})::text as max from ${sql.unsafe(quoteQualified(parent))}
+        where tableoid <> ${quoteQualified(defaultPartition.name)}::regclass`
+    : await sql`select max(${column})::text as max from ${sql.unsafe(quoteQualified(parent))}`;
   return (row?.max as string | null) ?? null;
 }
 

@@ -44,6 +44,13 @@ export interface RangePiece {
   readonly reason: RangePieceReason;
 }
 
+/**
+ * Most partitions one run creates for one parent. A larger plan means a far outlier key or a
+ * very old partition followed by a long hole (e.g. a year of hourly slots): refused with an error
+ * naming the range rather than run as thousands of DDL statements.
+ */
+export const MAX_PIECES_PER_RUN = 1000;
+
 export interface RangePiecesOptions {
   readonly axis: RangeAxis;
   /** Existing partitions, sorted by lower bound, non-overlapping (as Postgres guarantees). */
@@ -66,6 +73,7 @@ export interface RangePiecesOptions {
  *   a whole slot is named by `alignedSuffix`.
  * Never overlaps an existing partition. Stretches covered by one existing partition are skipped in one
  * step, so a wide old partition costs nothing.
+ * @throws UnmanageableTableError when more than MAX_PIECES_PER_RUN pieces are missing.
  */
 export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
   const { axis, segments, currentSlot, premake, expiredAtOrBelow } = options;
@@ -103,6 +111,12 @@ export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
     for (const [from, to] of uncovered) {
       if (expiredAtOrBelow !== null && to <= expiredAtOrBelow) continue;
       const whole = from === slot && to === next;
+      if (pieces.length === MAX_PIECES_PER_RUN) {
+        throw new UnmanageableTableError(
+          `more than ${MAX_PIECES_PER_RUN} partitions are missing between ${axis.render(start)} and ${axis.render(end)}: ` +
+            "look for an outlier key or a very old partition, create or drop partitions by hand, then run again",
+        );
+      }
       pieces.push({ from, to, reason, suffix: whole ? axis.alignedSuffix(slot) : axis.unalignedSuffix(from) });
     }
     if (cursor > next) {
