@@ -80,6 +80,21 @@ describe("maintain job on real PostgreSQL", async () => {
     expect(runaway.parents[0]!.message).toMatch(/more than 1000 partitions are missing between 0 and 100003000: look for an outlier key/);
   });
 
+  it("moves default-partition rows of a parent with a stored generated column", async () => {
+    await sql.unsafe(`
+      create table priced (id bigint not null, at date not null, net numeric(12,2) not null,
+        gross numeric(12,2) generated always as (net * 1.25) stored) partition by range (at);
+      create table priced_default partition of priced default;
+      insert into priced (id, at, net) values (1, '2026-11-02', 100), (2, '2026-12-24', 8);
+    `);
+    const priced = await testJobContext(url, { tables: [{ table: "priced", strategy: "range-time", interval: "month", premake: 1 }] });
+    const summary = await runJob(priced, { job: "maintain", dryRun: false, only: [{ schema: "public", name: "priced" }] });
+    expect(summary.parents[0]!.status).toBe("ok");
+    expect(summary.parents[0]!.actions.map((a) => a.rowsMoved)).toEqual([1, 1]);
+    const rows = await sql`select tableoid::regclass::text as p, id::int, gross::text from priced order by id`;
+    expect(rows.map((r) => [r.p, r.id, r.gross])).toEqual([["priced_p2026_11", 1, "125.00"], ["priced_p2026_12", 2, "10.00"]]);
+  });
+
   it("is idempotent: a second run creates nothing", async () => {
     const summary = await runJob(ctx, { job: "maintain", dryRun: false, only: [{ schema: "Sales Ünïcode", name: 'hej"hej Événements' }] });
     expect(summary.ok).toBe(true);
@@ -95,7 +110,7 @@ describe("maintain job on real PostgreSQL", async () => {
         "planned",
         [
           `LOCK TABLE "Sales Ünïcode"."hej""hej Événements_default" IN ACCESS EXCLUSIVE MODE`,
-          `CREATE TABLE "Sales Ünïcode"."hej""hej Événements_p2027_01" (LIKE "Sales Ünïcode"."hej""hej Événements" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)`,
+          `CREATE TABLE "Sales Ünïcode"."hej""hej Événements_p2027_01" (LIKE "Sales Ünïcode"."hej""hej Événements" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
           `WITH moved AS (DELETE FROM "Sales Ünïcode"."hej""hej Événements_default" WHERE "createdAt" >= '2027-01-01 00:00:00+00' AND "createdAt" < '2027-02-01 00:00:00+00' RETURNING "id", "createdAt", "body") INSERT INTO "Sales Ünïcode"."hej""hej Événements_p2027_01" ("id", "createdAt", "body") SELECT "id", "createdAt", "body" FROM moved`,
           `ALTER TABLE "Sales Ünïcode"."hej""hej Événements" ATTACH PARTITION "Sales Ünïcode"."hej""hej Événements_p2027_01" FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')`,
         ],

@@ -44,6 +44,7 @@ interface RawColumnRow {
   name: string;
   type: string;
   key_position: number | null;
+  generated: boolean;
 }
 
 const METHODS: Record<string, PartitionMethod> = { r: "range", l: "list", h: "hash" };
@@ -89,7 +90,7 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
       order by c.relname`,
     sql<RawColumnRow[]>`
       select a.attrelid::int8::float8 as attrelid, a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
-             k.position::int as key_position
+             k.position::int as key_position, a.attgenerated <> '' as generated
       from pg_attribute a
       left join pg_partitioned_table pt on pt.partrelid = a.attrelid
       left join lateral unnest(pt.partattrs) with ordinality as k(attnum, position) on k.attnum = a.attnum
@@ -116,7 +117,7 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
         method: METHODS[row.partstrat!]!,
         keyColumns,
         keyHasExpression: keyExpressions.some((k) => k.oid === row.oid && k.has_expression),
-        columns: columns.map((c) => ({ name: c.name, type: c.type })),
+        columns: columns.map((c) => (c.generated ? { name: c.name, type: c.type, generated: true } : { name: c.name, type: c.type })),
         partitions,
         maxKey: request.wantMaxKey && keyColumns.length === 1 ? await readMaxKey(sql, parent, keyColumns[0]!.name, partitions) : null,
       }),

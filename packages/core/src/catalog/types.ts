@@ -7,6 +7,8 @@ export type PartitionMethod = "range" | "list" | "hash";
 export interface ColumnInfo {
   readonly name: string;
   readonly type: string;
+  /** A stored generated column (`pg_attribute.attgenerated = 's'`): computed, never written. */
+  readonly generated?: boolean;
 }
 
 /**

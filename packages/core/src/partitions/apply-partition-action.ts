@@ -42,7 +42,7 @@ export async function applyPartitionAction(
           partition: action.partition,
           defaultPartition: action.viaDefault,
           key: parent.keyColumns[0]!.name,
-          columns: parent.columns.map((c) => c.name),
+          columns: parent.columns.filter((c) => !c.generated).map((c) => c.name),
           bounds: action.bounds,
         }),
         transaction: true,

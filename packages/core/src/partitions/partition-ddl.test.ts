@@ -51,7 +51,7 @@ describe("partition DDL", () => {
       }),
     ).toEqual([
       `LOCK TABLE "Sales"."hej""hej_default" IN ACCESS EXCLUSIVE MODE`,
-      `CREATE TABLE "Sales"."hej""hej_p2024_01" (LIKE "Sales"."hej""hej" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)`,
+      `CREATE TABLE "Sales"."hej""hej_p2024_01" (LIKE "Sales"."hej""hej" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `WITH moved AS (DELETE FROM "Sales"."hej""hej_default" WHERE "ts" >= '2024-01-01' AND "ts" < '2024-02-01' RETURNING "id", "ts") INSERT INTO "Sales"."hej""hej_p2024_01" ("id", "ts") SELECT "id", "ts" FROM moved`,
       `ALTER TABLE "Sales"."hej""hej" ATTACH PARTITION "Sales"."hej""hej_p2024_01" FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')`,
     ]);

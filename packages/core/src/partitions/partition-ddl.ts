@@ -71,7 +71,8 @@ export function boundsCondition(key: string, bounds: ConcreteBounds): string {
  * Creating a partition while a default partition holds rows of its range fails (`updated partition
  * constraint for default partition would be violated`). These statements, run in ONE transaction,
  * lock the default partition, create the new table, move the rows and attach it (DESIGN rule 4;
- * pg_partman #247, #510, #620). The second statement's row count is the number of rows moved.
+ * pg_partman #247, #510, #620). The third statement's row count is the number of rows moved.
+ * `columns` are the stored (non-generated) columns: generated ones are recomputed on insert.
  */
 export function createPartitionViaDefaultSql(options: {
   parent: QualifiedName;
@@ -85,7 +86,7 @@ export function createPartitionViaDefaultSql(options: {
   const columnList = columns.map(quoteIdent).join(", ");
   return [
     `LOCK TABLE ${quoteQualified(defaultPartition)} IN ACCESS EXCLUSIVE MODE`,
-    `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)`,
+    `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
     `WITH moved AS (DELETE FROM ${quoteQualified(defaultPartition)} WHERE ${boundsCondition(key, bounds)} RETURNING ${columnList}) ` +
       `INSERT INTO ${quoteQualified(partition)} (${columnList}) SELECT ${columnList} FROM moved`,
     `ALTER TABLE ${quoteQualified(parent)} ATTACH PARTITION ${quoteQualified(partition)} ${boundsClause(bounds)}`,
