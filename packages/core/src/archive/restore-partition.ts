@@ -151,7 +151,7 @@ export async function restorePartition(ctx: JobContext, options: RestoreOptions)
   const log = { job: "restore", parent: displayName(parent), partition: displayName(partition), target: displayName(target), mode, dryRun };
   ctx.logger.info("restore started", { ...log, manifestUrl, rows: manifest.rows });
 
-  if (!dryRun) await migrate(ctx.sql);
+  if (!dryRun) await migrate(ctx.sql, ctx.config.lockTimeoutMs);
   let outcome: RestoreOutcome;
   if (mode === "attach" && !dryRun) {
     const locked = await withParentLock(ctx.sql, parent, () => restoreSteps(run));

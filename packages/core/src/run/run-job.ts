@@ -76,7 +76,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   );
   let jobRunId: number | null = null;
   if (!options.dryRun) {
-    await migrate(ctx.sql);
+    await migrate(ctx.sql, ctx.config.lockTimeoutMs);
     const [row] = await ctx.sql`insert into partkeeper.job_run (job, dry_run) values (${options.job}, false) returning id::float8 as id`;
     jobRunId = row!.id as number;
   }
