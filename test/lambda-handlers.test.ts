@@ -83,6 +83,15 @@ describe("Lambda maintain handler (EventBridge Scheduler event, real database)",
     expect(emf.some((d) => d.JobFailed === 1)).toBe(true);
   });
 
+  it("fails the invocation when a parent fails, emitting JobFailed once", async () => {
+    configure();
+    process.env.PARTKEEPER_CONFIG = JSON.stringify({ tables: [{ table: "no_such_table", strategy: "hash", modulus: 2 }] });
+    const { error, lines } = await invoke({ job: "maintain" });
+    expect(error?.message).toMatch(/maintain failed for some parents/);
+    const failed = lines.filter((l) => "_aws" in l && "JobFailed" in l);
+    expect(failed.map((d) => d.JobFailed)).toEqual([1]);
+  });
+
   it("fails clearly when the config in the environment is invalid", async () => {
     configure();
     process.env.PARTKEEPER_CONFIG = JSON.stringify({ tables: [{ table: "events", strategy: "range-time", interval: "fortnight" }] });

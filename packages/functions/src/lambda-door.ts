@@ -89,11 +89,12 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
         await close();
       }
       logger.info(`${job} finished`, { ok: result.ok, summary: result });
-      if (!result.ok) throw new Error(`${job} failed for some parents; see the summary in the log`);
+      // The job emitted JobSucceeded/JobFailed itself; a not-ok result still fails the invocation.
+      if (!result.ok) throw Object.assign(new Error(`${job} failed for some parents; see the summary in the log`), { reported: true });
       return result;
     } catch (error) {
       logger.error(`${job} failed`, error as Error);
-      metrics.addMetric("JobFailed", MetricUnit.Count, 1);
+      if (!(error as { reported?: boolean }).reported) metrics.addMetric("JobFailed", MetricUnit.Count, 1);
       throw error;
     } finally {
       metrics.publishStoredMetrics();

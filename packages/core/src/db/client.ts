@@ -28,6 +28,11 @@ export function createClient(databaseUrl: string, options: ClientOptions = {}): 
       DateStyle: "ISO, MDY",
       application_name: "partkeeper",
       lock_timeout: SESSION_LOCK_TIMEOUT_MS,
+      // The server notices a vanished client (a Lambda killed at its timeout) within about 90 s
+      // instead of the OS default of hours, releasing the parent's advisory lock with the session.
+      tcp_keepalives_idle: 60,
+      tcp_keepalives_interval: 10,
+      tcp_keepalives_count: 3,
     },
   });
 }

@@ -166,8 +166,10 @@ async function runParent(
     }
   }
   if (dryRun || !which.future) return { parent: name, status: "ok", actions: outcomes };
-  const ahead = partitionsAhead(policy, info, plan.actions, now);
-  const rows = await defaultPartitionRows(ctx.sql, info, plan.actions);
+  // Only what was applied: deferred creates (deadline) neither count as ahead nor exist to be counted.
+  const applied = outcomes.filter((o) => o.status === "applied").map((o) => o.action);
+  const ahead = partitionsAhead(policy, info, applied, now);
+  const rows = await defaultPartitionRows(ctx.sql, info, applied);
   return {
     parent: name,
     status: "ok",
@@ -200,5 +202,8 @@ function emitMetrics(ctx: JobContext, summary: JobSummary): void {
   const defaults = summary.parents.flatMap((p) => (p.defaultPartitionRows === undefined ? [] : [p.defaultPartitionRows]));
   if (defaults.length) ctx.metrics.gauge("DefaultPartitionRows", defaults.reduce((a, b) => a + b, 0));
   if (summary.job !== "maintain") ctx.metrics.count("ArchiveVerificationFailed", verificationFailures);
+  // A parent skipped because another runner holds its lock is not a failure, but a lock held for
+  // hours (a runner killed mid-run whose session lingers) must still be visible.
+  ctx.metrics.count("ParentsSkipped", summary.parents.filter((p) => p.status === "skipped").length);
   ctx.metrics.count(summary.ok ? "JobSucceeded" : "JobFailed", 1);
 }
