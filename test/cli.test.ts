@@ -59,15 +59,16 @@ describe("partkeeper CLI", async () => {
     expect(noUrl.stderr).toMatch(/^partkeeper: DATABASE_URL is not set/);
 
     const wrongJob = await runCli(["run", "explode", "--config", config], { DATABASE_URL: url });
-    expect(wrongJob.code).not.toBe(0);
+    expect(wrongJob.code).toBe(2);
     expect(wrongJob.stderr).toMatch(/explode/);
   });
 
   it("exits 1 when a parent fails, naming it", async () => {
     const missing = path.join(dir, "missing.json");
     await writeFile(missing, JSON.stringify({ tables: [{ table: "nope", strategy: "hash", modulus: 2 }] }));
-    const { code, stdout } = await runCli(["run", "--config", missing], { DATABASE_URL: url });
+    const { code, stdout, stderr } = await runCli(["run", "--config", missing], { DATABASE_URL: url });
     expect(code).toBe(1);
+    expect(stderr).toBe("partkeeper: 1 of 1 parent(s) failed; first: public.nope: public.nope does not exist: create it as a partitioned table (CREATE TABLE ... PARTITION BY ...) or fix schema/table in the config\n");
     expect(stdout).toMatch(/public\.nope: FAILED: public\.nope does not exist/);
   });
 });

@@ -1,4 +1,5 @@
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+import { EXIT } from "./command-base.ts";
 import { configSchemaCommand } from "./commands/config-schema.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { restoreCommand } from "./commands/restore.ts";
@@ -15,4 +16,11 @@ const program = new Command("partkeeper")
   .addCommand(demoCommand())
   .addCommand(configSchemaCommand());
 
-await program.parseAsync(process.argv);
+// Usage errors exit 2 like every other bad input (commander's default is 1); help exits 0.
+for (const command of [program, ...program.commands]) command.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+}

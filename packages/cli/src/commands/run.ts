@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { LIFECYCLE_JOBS, runJob, type JobSelection } from "@partkeeper/core";
+import { displayName, LIFECYCLE_JOBS, runJob, type JobSelection } from "@partkeeper/core";
 import { action, EXIT, withJobContext, type ConnectionOptions } from "../command-base.ts";
 import { formatSummary } from "../format-summary.ts";
 import { connectionOptions, parseTables } from "./connection-options.ts";
@@ -42,7 +42,13 @@ async function execute(job: JobSelection, options: RunOptions, dryRun: boolean):
   return withJobContext(options, async (ctx) => {
     const summary = await runJob(ctx, { job, dryRun, only: parseTables(options.table) });
     process.stdout.write(`${options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, { showSql: dryRun })}\n`);
-    return summary.ok ? EXIT.ok : EXIT.failed;
+    if (summary.ok) return EXIT.ok;
+    const failed = summary.parents.filter((p) => p.status === "failed");
+    const first = failed[0]!;
+    process.stderr.write(
+      `partkeeper: ${failed.length} of ${summary.parents.length} parent(s) failed; first: ${displayName(first.parent)}: ${first.message?.split("\n")[0]}\n`,
+    );
+    return EXIT.failed;
   });
 }
 
