@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArchiveError, ConfigError } from "../packages/core/src/errors.ts";
-import { createS3Store, parseArchiveLocation, type S3Store } from "../packages/core/src/store/s3-store.ts";
+import { parseArchiveLocation } from "../packages/core/src/store/archive-location.ts";
+import { createS3Store, type S3Store } from "../packages/core/src/store/s3-store.ts";
 import { useTestS3 } from "./helpers.ts";
 
 describe("parseArchiveLocation", () => {

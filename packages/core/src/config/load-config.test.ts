@@ -38,7 +38,7 @@ describe("config validation", () => {
 
   it("requires an archive location when a table archives", () => {
     expect(errorOf(table({ strategy: "range-time", interval: "day", retention: "30 days" }))).toMatch(/archive\.location: is required because tables\.0 archives/);
-    expect(errorOf({ archive: { location: "https://bucket" }, ...table({ strategy: "hash", modulus: 2 }) })).toMatch(/archive\.location: must look like s3:\/\/bucket\/prefix/);
+    expect(errorOf({ archive: { location: "https://bucket" }, ...table({ strategy: "hash", modulus: 2 }) })).toMatch(/archive\.location: archive location "https:\/\/bucket" is not valid: use s3:\/\/bucket\/prefix/);
     expect(() => parseConfig(table({ strategy: "range-time", interval: "day", retention: "30 days", archive: { enabled: false } }))).not.toThrow();
   });
 

@@ -1,6 +1,7 @@
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { MAX_IDENTIFIER_BYTES } from "../identifier.ts";
+import { parseArchiveLocation } from "../store/archive-location.ts";
 import { approximateHours, parseCalendarDuration, type CalendarDuration } from "./duration.ts";
 
 /** Widths of one range-time partition. */
@@ -123,7 +124,13 @@ export const configSchema = z
     /** Where archives go: `s3://bucket/prefix`. Required when any table archives. */
     archive: z
       .strictObject({
-        location: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must look like s3://bucket/prefix"),
+        location: z.string().superRefine((location, ctx) => {
+          try {
+            parseArchiveLocation(location);
+          } catch (error) {
+            ctx.addIssue({ code: "custom", message: (error as Error).message });
+          }
+        }),
       })
       .optional(),
     /** `lock_timeout` for every DDL statement, ms (DESIGN rule 1). Default 2000. */
