@@ -1,4 +1,4 @@
-import { displayName, type QualifiedName } from "../identifier.ts";
+import type { QualifiedName } from "../identifier.ts";
 import type { Sql } from "./client.ts";
 
 /**
@@ -39,8 +39,4 @@ async function lockHolder(sql: Sql, key: string): Promise<string> {
       and ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(${key}, 0)
     limit 1`;
   return row ? `pid ${row.pid} (${row.application_name || "unknown"}, connected since ${new Date(row.backend_start).toISOString()})` : "another session";
-}
-
-export function lockDescription(parent: QualifiedName): string {
-  return `another partkeeper run holds the lock for ${displayName(parent)}`;
 }
