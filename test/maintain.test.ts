@@ -95,6 +95,29 @@ describe("maintain job on real PostgreSQL", async () => {
     expect(rows.map((r) => [r.p, r.id, r.gross])).toEqual([["priced_p2026_11", 1, "125.00"], ["priced_p2026_12", 2, "10.00"]]);
   });
 
+  it("still expires old partitions when creating a future one fails", async () => {
+    await sql.unsafe(`
+      create table mixed (id bigint not null, at timestamptz not null) partition by range (at);
+      create table mixed_p2026_01 partition of mixed for values from ('2026-01-01 00:00:00+00') to ('2026-02-01 00:00:00+00');
+      create table mixed_p2026_11 (unrelated int); -- takes the name of the current month's partition
+    `);
+    const mixed = await testJobContext(url, {
+      tables: [{ table: "mixed", strategy: "range-time", interval: "month", premake: 0, defaultPartition: false, retention: "3 months", archive: { enabled: false } }],
+    });
+    const summary = await runJob(mixed, { job: "lifecycle", dryRun: false, only: [{ schema: "public", name: "mixed" }] });
+    const result = summary.parents[0]!;
+    expect(result.status).toBe("failed");
+    expect(result.message).toMatch(/create-partition public\.mixed_p2026_11: relation "mixed_p2026_11" already exists/);
+    expect(result.actions.map((a) => [a.action.kind, a.action.partition.name, a.status])).toEqual([
+      ["create-partition", "mixed_p2026_08", "applied"], // gaps not yet expired are filled
+      ["create-partition", "mixed_p2026_09", "applied"],
+      ["create-partition", "mixed_p2026_10", "applied"],
+      ["create-partition", "mixed_p2026_11", "failed"],
+      ["drop-partition", "mixed_p2026_01", "applied"],
+    ]);
+    expect(await partitionNames(sql, "public", "mixed")).toEqual(["mixed_p2026_08", "mixed_p2026_09", "mixed_p2026_10"]);
+  });
+
   it("is idempotent: a second run creates nothing", async () => {
     const summary = await runJob(ctx, { job: "maintain", dryRun: false, only: [{ schema: "Sales Ünïcode", name: 'hej"hej Événements' }] });
     expect(summary.ok).toBe(true);

@@ -142,7 +142,13 @@ async function runParent(
 
   const exec = jobDdlExecutor(ctx, dryRun);
   const outcomes: ActionOutcome[] = [];
+  // Creating future partitions and expiring old ones are independent: a failure stops the rest of
+  // its own group (later steps may depend on it) but not the other group.
+  const groupOf = (a: Action) => (a.kind === "create-partition" || a.kind === "create-default-partition" ? "future" : "expired");
+  const failedGroups = new Set<string>();
+  let firstFailure: string | null = null;
   for (const [index, action] of plan.actions.entries()) {
+    if (failedGroups.has(groupOf(action))) continue;
     if (!dryRun && ctx.clock().getTime() > ctx.deadline) {
       for (const rest of plan.actions.slice(index)) outcomes.push({ action: rest, status: "deferred", statements: [], durationMs: 0 });
       ctx.logger.warn("deadline reached; the rest continues on the next run", { parent: displayName(name), deferred: plan.actions.length - index });
@@ -162,9 +168,11 @@ async function runParent(
       const message = (error as Error).message;
       outcomes.push({ action, status: "failed", statements: statements(), error: message, errorName: (error as Error).name, durationMs: Date.now() - startedMs });
       ctx.logger.error("action failed", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), error: message });
-      return { parent: name, status: "failed", message: `${action.kind} ${displayName(action.partition)}: ${message}`, actions: outcomes };
+      failedGroups.add(groupOf(action));
+      firstFailure ??= `${action.kind} ${displayName(action.partition)}: ${message}`;
     }
   }
+  if (firstFailure !== null) return { parent: name, status: "failed", message: firstFailure, actions: outcomes };
   if (dryRun || !which.future) return { parent: name, status: "ok", actions: outcomes };
   // Only what was applied: deferred creates (deadline) neither count as ahead nor exist to be counted.
   const applied = outcomes.filter((o) => o.status === "applied").map((o) => o.action);
