@@ -34,6 +34,9 @@ export function archiveStatements(access: ArchiveAccess, target: ArchiveAccessTa
   const objects = `${target.bucketArn}/${target.prefix}*`;
   const statements: IamStatement[] = [
     {
+      // ListBucket also decides 404 (not 403) for a HEAD/GET of a missing key, which the written-once
+      // store relies on; for that decision S3 evaluates `s3:prefix` as the requested key, so the
+      // prefix condition still matches (the behaviour ceph/ceph#68577 copied from AWS).
       actions: ["s3:ListBucket"],
       resources: [target.bucketArn],
       conditions: [{ test: "StringLike", variable: "s3:prefix", values: [`${target.prefix}*`] }],

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { displayName, readStatus } from "@partkeeper/core";
 import { action, EXIT, withJobContext, type ConnectionOptions } from "../command-base.ts";
-import { connectionOptions } from "./connection-options.ts";
+import { connectionOptions, parseTables } from "./connection-options.ts";
 
 /** `partkeeper status`: read-only health of every configured parent and the latest runs. */
 export function statusCommand(): Command {
@@ -11,9 +11,9 @@ export function statusCommand(): Command {
       .option("--json", "print the report as JSON")
       .addHelpText("after", "\nExample:\n  DATABASE_URL=postgres://... partkeeper status --config partkeeper.config.json"),
   ).action(
-    action(async (options: ConnectionOptions & { json?: boolean }) =>
+    action(async (options: ConnectionOptions & { json?: boolean; table?: string[] }) =>
       withJobContext(options, async (ctx) => {
-        const report = await readStatus(ctx);
+        const report = await readStatus(ctx, parseTables(options.table));
         if (options.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         } else {

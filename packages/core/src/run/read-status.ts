@@ -35,13 +35,14 @@ export interface StatusReport {
   readonly recentRuns: ReadonlyArray<JobRunStatus>;
 }
 
-/** Read-only health of every configured parent and the latest job runs; changes nothing. */
-export async function readStatus(ctx: JobContext): Promise<StatusReport> {
+/** Read-only health of every configured parent (or only those in `only`) and the latest job runs; changes nothing. */
+export async function readStatus(ctx: JobContext, only?: ReadonlyArray<QualifiedName>): Promise<StatusReport> {
   const now = ctx.clock();
-  const requests = ctx.config.tables.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
+  const policies = ctx.config.tables.filter((t) => !only || only.some((q) => q.schema === t.schema && q.name === t.table));
+  const requests = policies.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
   const snapshot = await readCatalog(ctx.sql, requests);
   const parents: ParentStatus[] = [];
-  for (const policy of ctx.config.tables) {
+  for (const policy of policies) {
     const name = qualifiedName(policy.schema, policy.table);
     const info = snapshot.parents.find((p) => p.parent.schema === name.schema && p.parent.name === name.name);
     const unfinishedArchives = snapshot.unfinishedArchives
