@@ -11,7 +11,8 @@
  *   archive the whole archive job on that partition: detach, export, upload, download + verify,
  *          manifest, drop (runJob "archive")
  * and prints rows/s and each ratio to the limit, plus the Parquet size against the partition's
- * on-disk size (pg_total_relation_size: heap + indexes + TOAST).
+ * on-disk size (pg_total_relation_size: heap + indexes + TOAST). COPY and export run 3 times,
+ * interleaved, and report medians; the archive job runs once (it drops the partition).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -24,6 +25,8 @@ import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.
 import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
+const REPEATS = 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const releasers: Array<() => Promise<unknown>> = [];
 const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-bench-"));
 releasers.push(() => rm(root, { recursive: true, force: true }));
@@ -60,35 +63,53 @@ try {
   const [size] = await sql`select pg_total_relation_size('events_p2025_01')::float8 as bytes`;
   const partitionBytes = size!.bytes as number;
 
-  // Limit: raw COPY to a consumer that never pushes back, on its own client (PLATFORM-NOTES).
-  const copyClient = createClient(pg.url, { max: 1 });
-  let copyBytes = 0;
-  const t0 = performance.now();
-  await pipeline(
-    await copyClient.unsafe("copy (select * from events_p2025_01) to stdout (format csv)").readable(),
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        copyBytes += chunk.length;
-        done();
-      },
-    }),
-  );
-  const copyMs = performance.now() - t0;
-  await copyClient.end();
-
   const [columnsRow] = await sql`
     select json_agg(json_build_object('name', attname, 'type', format_type(atttypid, atttypmod)) order by attnum) as columns
     from pg_attribute where attrelid = 'events_p2025_01'::regclass and attnum > 0 and not attisdropped`;
-  const workDir = await mkdtemp(path.join(root, "work-"));
-  const t1 = performance.now();
-  const exported = await exportToParquet({
-    openCopyClient: () => createClient(pg.url, { max: 1 }),
-    relation: qualifiedName("public", "events_p2025_01"),
-    columns: columnsRow!.columns,
-    workDir,
-  });
-  const exportMs = performance.now() - t1;
-  await rm(exported.file);
+
+  /** Limit: raw COPY to a consumer that never pushes back, on its own client (PLATFORM-NOTES). */
+  const rawCopy = async () => {
+    const copyClient = createClient(pg.url, { max: 1 });
+    let bytes = 0;
+    const started = performance.now();
+    await pipeline(
+      await copyClient.unsafe("copy (select * from events_p2025_01) to stdout (format csv)").readable(),
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          done();
+        },
+      }),
+    );
+    const ms = performance.now() - started;
+    await copyClient.end();
+    return { ms, bytes };
+  };
+  const exportOnce = async () => {
+    const workDir = await mkdtemp(path.join(root, "work-"));
+    const started = performance.now();
+    const exported = await exportToParquet({
+      openCopyClient: () => createClient(pg.url, { max: 1 }),
+      relation: qualifiedName("public", "events_p2025_01"),
+      columns: columnsRow!.columns,
+      workDir,
+    });
+    const ms = performance.now() - started;
+    await rm(workDir, { recursive: true, force: true });
+    return { ms, bytes: exported.bytes };
+  };
+  // Interleaved repeats, medians: neither side profits from running first (cache warm-up).
+  const copyRuns: number[] = [];
+  const exportRuns: number[] = [];
+  let copyBytes = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    const copy = await rawCopy();
+    copyRuns.push(copy.ms);
+    copyBytes = copy.bytes;
+    exportRuns.push((await exportOnce()).ms);
+  }
+  const copyMs = median(copyRuns);
+  const exportMs = median(exportRuns);
 
   const config = parseConfig({
     archive: { location: "s3://bench/archive" },
@@ -109,8 +130,8 @@ try {
   process.stdout.write(
     [
       `rows ${rows.toLocaleString("en-US")}, node ${process.version}, ${os.cpus().length} cores`,
-      line("limit: raw COPY TO STDOUT (csv), drained", copyMs),
-      line("export: COPY -> DuckDB -> ZSTD Parquet", exportMs),
+      line(`limit: raw COPY TO STDOUT (csv), median of ${REPEATS}`, copyMs),
+      line(`export: COPY -> DuckDB -> Parquet, median of ${REPEATS}`, exportMs),
       line("archive job: detach+export+upload+verify+drop", archiveMs),
       `sizes: partition on disk ${mb(partitionBytes)}, CSV stream ${mb(copyBytes)}, Parquet ${mb(archived.bytes)} ` +
         `(${((archived.bytes / partitionBytes) * 100).toFixed(1)}% of on-disk, ${(partitionBytes / archived.bytes).toFixed(1)}x smaller)`,
