@@ -137,7 +137,7 @@ export function postgresKeySummary(pgType: string, quotedColumn: string): string
       case "epoch-micros":
         return `case when isfinite(${agg}) then trunc(extract(epoch from ${agg}) * 1000000)::text else ${agg}::text end`;
       case "hex":
-        return `encode(${agg}, 'hex')`;
+        return agg; // already hex text, see `input`
       case "iso-date":
         return `case when isfinite(${agg}) then to_char(${agg}, 'YYYY-MM-DD') else ${agg}::text end`;
       case "boolean":
@@ -151,8 +151,15 @@ export function postgresKeySummary(pgType: string, quotedColumn: string): string
       }
     }
   };
+  // min/max(bytea) exist only from PostgreSQL 18; lower-case hex text sorts like the bytes under "C".
   const input =
-    rendering === "text-bytes" ? `(${quotedColumn}::text COLLATE "C")` : rendering === "boolean" ? `${quotedColumn}::int` : quotedColumn;
+    rendering === "text-bytes"
+      ? `(${quotedColumn}::text COLLATE "C")`
+      : rendering === "hex"
+        ? `(encode(${quotedColumn}, 'hex') COLLATE "C")`
+        : rendering === "boolean"
+          ? `${quotedColumn}::int`
+          : quotedColumn;
   return `${render(`min(${input})`)} as key_min, ${render(`max(${input})`)} as key_max`;
 }
 
