@@ -10,6 +10,7 @@ export interface QualifiedName {
 /** Postgres truncates identifiers to NAMEDATALEN - 1 = 63 bytes (Postgres docs, "Identifiers and Key Words"). */
 export const MAX_IDENTIFIER_BYTES = 63;
 
+/** A frozen QualifiedName; names are kept exactly as given (case, quotes, unicode). */
 export function qualifiedName(schema: string, name: string): QualifiedName {
   return Object.freeze({ schema, name });
 }
@@ -19,6 +20,7 @@ export function displayName(q: QualifiedName): string {
   return `${q.schema}.${q.name}`;
 }
 
+/** True when both name the same relation (exact, case-sensitive comparison, as Postgres compares quoted names). */
 export function sameName(a: QualifiedName, b: QualifiedName): boolean {
   return a.schema === b.schema && a.name === b.name;
 }

@@ -69,10 +69,12 @@ export type JobName = (typeof JOBS)[number]["name"];
 /** Names of the jobs a schedule runs, in the order `run` with no job name runs them (the lifecycle). */
 export const LIFECYCLE_JOBS = ["maintain", "archive"] as const satisfies ReadonlyArray<JobName>;
 
+/** Type guard: `name` is a job of the catalog. */
 export function isJobName(name: string): name is JobName {
   return JOBS.some((j) => j.name === name);
 }
 
+/** The catalog entry of a job name (exists by type). */
 export function jobDefinition(name: JobName): JobDefinition {
   return JOBS.find((j) => j.name === name)!;
 }

@@ -34,6 +34,7 @@ export function encodeKeySegment(segment: string): string {
   return encoded === "." || encoded === ".." ? encoded.replaceAll(".", "%2E") : encoded;
 }
 
+/** The deterministic keys of one partition's archive (see ArchiveKeys); pure. */
 export function archiveKeys(options: ArchiveKeysOptions): ArchiveKeys {
   const prefixSegments =
     options.policyPrefix === undefined

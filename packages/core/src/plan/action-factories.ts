@@ -26,10 +26,12 @@ export function createPartitionAction(fields: Omit<CreatePartitionAction, "kind"
   });
 }
 
+/** A frozen `create-default-partition` action. */
 export function createDefaultPartitionAction(parent: QualifiedName, partition: QualifiedName): CreateDefaultPartitionAction {
   return Object.freeze({ kind: "create-default-partition", parent: frozenName(parent), partition: frozenName(partition) });
 }
 
+/** A frozen `archive-partition` action. */
 export function archivePartitionAction(fields: Omit<ArchivePartitionAction, "kind">): ArchivePartitionAction {
   return Object.freeze({
     kind: "archive-partition",
@@ -39,6 +41,7 @@ export function archivePartitionAction(fields: Omit<ArchivePartitionAction, "kin
   });
 }
 
+/** A frozen `drop-partition` action. */
 export function dropPartitionAction(fields: Omit<DropPartitionAction, "kind">): DropPartitionAction {
   return Object.freeze({
     kind: "drop-partition",
@@ -48,6 +51,7 @@ export function dropPartitionAction(fields: Omit<DropPartitionAction, "kind">): 
   });
 }
 
+/** A frozen `detach-partition` action. */
 export function detachPartitionAction(fields: Omit<DetachPartitionAction, "kind">): DetachPartitionAction {
   return Object.freeze({
     kind: "detach-partition",

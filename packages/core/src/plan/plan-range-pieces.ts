@@ -2,7 +2,7 @@ import type { PartitionInfo, ParentInfo } from "../catalog/types.ts";
 import { UnmanageableTableError } from "../errors.ts";
 import { displayName } from "../identifier.ts";
 import type { RangeAxis } from "./range-axis.ts";
-import { isFiniteKey, maxKey, minKey, type RangeKey } from "./range-key.ts";
+import { greaterKey, isFiniteKey, lesserKey, type RangeKey } from "./range-key.ts";
 
 /** An existing range partition as `[from, to)` on the key line (sentinels for MINVALUE/MAXVALUE). */
 export interface RangeSegment {
@@ -90,7 +90,7 @@ export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
   let start = currentSlot;
   if (earliest !== null && earliest < currentSlot) start = axis.slotOf(earliest);
   if (expiredAtOrBelow !== null && isFiniteKey(expiredAtOrBelow)) {
-    start = maxKey(start, minKey(axis.slotOf(expiredAtOrBelow), currentSlot));
+    start = greaterKey(start, lesserKey(axis.slotOf(expiredAtOrBelow), currentSlot));
   }
 
   const pieces: RangePiece[] = [];
@@ -105,7 +105,7 @@ export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
     for (let j = first; j < segments.length && segments[j]!.from < next; j++) {
       const segment = segments[j]!;
       if (segment.from > cursor) uncovered.push([cursor, segment.from]);
-      cursor = maxKey(cursor, segment.to);
+      cursor = greaterKey(cursor, segment.to);
     }
     if (cursor < next) uncovered.push([cursor, next]);
     for (const [from, to] of uncovered) {
@@ -122,7 +122,7 @@ export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
     if (cursor > next) {
       // One existing partition reaches past this slot: jump to the slot holding its upper bound.
       if (cursor >= end || !isFiniteKey(cursor)) break;
-      slot = maxKey(next, axis.slotOf(cursor));
+      slot = greaterKey(next, axis.slotOf(cursor));
     } else {
       slot = next;
     }

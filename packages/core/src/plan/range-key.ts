@@ -28,10 +28,10 @@ export function floorDiv(a: bigint, b: bigint): bigint {
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
-export function maxKey(a: RangeKey, b: RangeKey): RangeKey {
+export function greaterKey(a: RangeKey, b: RangeKey): RangeKey {
   return a > b ? a : b;
 }
 
-export function minKey(a: RangeKey, b: RangeKey): RangeKey {
+export function lesserKey(a: RangeKey, b: RangeKey): RangeKey {
   return a < b ? a : b;
 }
