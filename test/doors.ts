@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Context } from "aws-lambda";
-import { vi } from "vitest";
+import { afterEach, vi } from "vitest";
 
 const BIN = path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js");
 
@@ -63,4 +63,21 @@ export async function invokeHandler<R>(
     out.mockRestore();
     err.mockRestore();
   }
+}
+
+/**
+ * Returns `configure(url, config)`, which sets the environment a deployed function gets
+ * (DATABASE_URL, PARTKEEPER_CONFIG, POWERTOOLS_METRICS_NAMESPACE); the environment is restored after
+ * each test of the calling describe block.
+ */
+export function useLambdaEnvironment(): (databaseUrl: string, config: unknown) => void {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  return (databaseUrl, config) => {
+    process.env.DATABASE_URL = databaseUrl;
+    process.env.POWERTOOLS_METRICS_NAMESPACE = "partkeeper-test";
+    process.env.PARTKEEPER_CONFIG = JSON.stringify(config);
+  };
 }

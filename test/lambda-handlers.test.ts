@@ -1,8 +1,8 @@
 import type { Context } from "aws-lambda";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { handler as archive } from "../packages/functions/src/archive.ts";
 import { handler as maintain } from "../packages/functions/src/maintain.ts";
-import { invokeHandler } from "./doors.ts";
+import { invokeHandler, useLambdaEnvironment } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
 
@@ -19,17 +19,9 @@ interface Emf {
 describe("Lambda maintain handler (EventBridge Scheduler event, real database)", async () => {
   const { url, sql } = await createTestDatabase();
   await sql`create table events (id bigint not null, ts timestamptz not null) partition by range (ts)`;
-  const env = { ...process.env };
-  afterEach(() => {
-    process.env = { ...env };
-  });
-  const configure = () => {
-    process.env.DATABASE_URL = url;
-    process.env.POWERTOOLS_METRICS_NAMESPACE = "partkeeper-test";
-    process.env.PARTKEEPER_CONFIG = JSON.stringify({
-      tables: [{ table: "events", strategy: "range-time", interval: "day", premake: 2, defaultPartition: true }],
-    });
-  };
+  const setEnvironment = useLambdaEnvironment();
+  const configure = () =>
+    setEnvironment(url, { tables: [{ table: "events", strategy: "range-time", interval: "day", premake: 2, defaultPartition: true }] });
 
   it("plans on { dryRun: true } without changing anything", async () => {
     configure();

@@ -1,14 +1,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ArchiveError, ConfigError, restorePartition, runJob, type RestoreResult } from "@partkeeper/core";
 import { archiveKeys } from "../packages/core/src/archive/archive-keys.ts";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { defaultRestoreTarget } from "../packages/core/src/archive/restore-sql.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { handler as restoreHandler } from "../packages/functions/src/restore.ts";
-import { invokeHandler, runCli } from "./doors.ts";
+import { invokeHandler, runCli, useLambdaEnvironment } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
@@ -300,15 +300,8 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
   });
 
   describe("Lambda restore handler", () => {
-    const env = { ...process.env };
-    afterEach(() => {
-      process.env = { ...env };
-    });
-    const configure = () => {
-      process.env.DATABASE_URL = url;
-      process.env.POWERTOOLS_METRICS_NAMESPACE = "partkeeper-test";
-      process.env.PARTKEEPER_CONFIG = JSON.stringify(config);
-    };
+    const setEnvironment = useLambdaEnvironment();
+    const configure = () => setEnvironment(url, config);
 
     it("restores on a valid event", async () => {
       configure();
