@@ -70,12 +70,6 @@ export async function findPartitionByName(sql: Sql, parent: QualifiedName, name:
   return row ? { name: qualifiedName(row.schema as string, row.name as string), boundExpression: row.bound as string } : null;
 }
 
-/** Exact row count of `relation`. */
-export async function countRows(sql: Sql, relation: QualifiedName): Promise<number> {
-  const [row] = await sql.unsafe(`select count(*)::float8 as n from ${quoteQualified(relation)}`);
-  return Number(row?.n);
-}
-
 /**
  * Manifest columns that `columns` (a parent's) cannot take as they are: missing, or of another type.
  * Extra parent columns are fine (they get their default or NULL). Empty when compatible.

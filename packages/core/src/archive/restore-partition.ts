@@ -9,13 +9,13 @@ import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import { locateArchive } from "./archive-keys.ts";
+import { attachPartitionSql } from "../partitions/partition-ddl.ts";
 import { loadParquet } from "./load-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
 import { summarizeRelation } from "./partition-summary.ts";
 import { sha256File } from "./read-parquet.ts";
 import {
   columnDifferences,
-  countRows,
   findPartitionByName,
   readDefaultPartition,
   readRestoreRelation,
@@ -24,7 +24,6 @@ import {
 } from "./restore-catalog.ts";
 import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "./restore-record.ts";
 import {
-  attachPartitionSql,
   checkBoundExpression,
   checkTableName,
   createFromManifestSql,
@@ -312,7 +311,7 @@ async function existingTargetState(run: RestoreRun, existing: RestoreRelation, o
   if (differences.length) {
     throw new ArchiveError(`${displayName(target)} exists with other columns than the archive (${differences.join(", ")}): ${next}`);
   }
-  const rows = await countRows(ctx.sql, target);
+  const rows = (await summarizeRelation(ctx.sql, target, null)).rows;
   if (rows === 0 && manifest.rows > 0 && open?.state === "loading") return "empty";
   if (rows === manifest.rows && (await keyRangeMatches(run))) {
     ctx.logger.info("target already holds the archive's rows; not loading again", { target: displayName(target), rows });
@@ -393,7 +392,7 @@ async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promi
 /** After loading: the target holds exactly the manifest's rows and key range. */
 async function checkLoaded(run: RestoreRun): Promise<void> {
   if (await keyRangeMatches(run)) return;
-  const rows = await countRows(run.ctx.sql, run.record.target);
+  const rows = (await summarizeRelation(run.ctx.sql, run.record.target, null)).rows;
   throw new ArchiveError(
     `${displayName(run.record.target)} holds ${rows} rows after loading; the manifest ${run.manifestUrl} says ${run.manifest.rows} rows, key ${run.manifest.keyMin}..${run.manifest.keyMax}: ` +
       "the table is kept for inspection: drop it before running restore again",

@@ -50,11 +50,6 @@ export function createFromManifestSql(target: QualifiedName, columns: ReadonlyAr
   return `CREATE TABLE ${quoteQualified(target)} (${columns.map((c) => `${quoteIdent(c.name)} ${c.pgType}`).join(", ")})`;
 }
 
-/** `ALTER TABLE "s"."parent" ATTACH PARTITION "s"."p" FOR VALUES FROM (...) TO (...)` with the manifest's bound clause. */
-export function attachPartitionSql(parent: QualifiedName, partition: QualifiedName, boundExpression: string): string {
-  return `ALTER TABLE ${quoteQualified(parent)} ATTACH PARTITION ${quoteQualified(partition)} ${boundExpression}`;
-}
-
 /**
  * The dry-run line standing for a COPY: `-- load 1234 rows from s3://bucket/prefix/.../data.parquet into "s"."t"`.
  * Newlines in the URL (possible in a key) are escaped so the comment stays one line.

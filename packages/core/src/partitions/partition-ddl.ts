@@ -89,8 +89,16 @@ export function createPartitionViaDefaultSql(options: {
     `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
     `WITH moved AS (DELETE FROM ${quoteQualified(defaultPartition)} WHERE ${boundsCondition(key, bounds)} RETURNING ${columnList}) ` +
       `INSERT INTO ${quoteQualified(partition)} (${columnList}) SELECT ${columnList} FROM moved`,
-    `ALTER TABLE ${quoteQualified(parent)} ATTACH PARTITION ${quoteQualified(partition)} ${boundsClause(bounds)}`,
+    attachPartitionSql(parent, partition, boundsClause(bounds)),
   ];
+}
+
+/**
+ * `ALTER TABLE "s"."parent" ATTACH PARTITION "s"."p" FOR VALUES FROM (...) TO (...)`; `boundClause` is
+ * a bound clause as `boundsClause` renders it or as `pg_get_expr(relpartbound, oid)` printed it.
+ */
+export function attachPartitionSql(parent: QualifiedName, partition: QualifiedName, boundClause: string): string {
+  return `ALTER TABLE ${quoteQualified(parent)} ATTACH PARTITION ${quoteQualified(partition)} ${boundClause}`;
 }
 
 /**
