@@ -29,7 +29,7 @@ export function prepareConfig(text: string, archive: string): PreparedConfig {
     throw new Error(`the PartkeeperConfig secret is not JSON (${(cause as Error).message}); set it with: npx sst secret set PartkeeperConfig "$(cat partkeeper.config.json)" --stage <stage>`, { cause });
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error("the PartkeeperConfig secret must be a JSON object");
-  const config = parseConfig({ ...raw, archive: { location: archive } }, "PartkeeperConfig secret");
+  const config = parseConfig(raw, "PartkeeperConfig secret", archive);
   return { json: JSON.stringify(raw), minPremake: minPremake(config.tables) };
 }
 

@@ -22,8 +22,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
   } catch (cause) {
     throw new ConfigError(`PARTKEEPER_CONFIG is not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  if (env.PARTKEEPER_ARCHIVE && raw && typeof raw === "object") raw = { ...raw, archive: { location: env.PARTKEEPER_ARCHIVE } };
-  const config = parseConfig(raw, "PARTKEEPER_CONFIG");
+  const config = parseConfig(raw, "PARTKEEPER_CONFIG", env.PARTKEEPER_ARCHIVE || undefined);
   const databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) throw new ConfigError("DATABASE_URL is not set: link the database secret to this function");
   return { config, databaseUrl };

@@ -6,11 +6,14 @@ import { ConfigError } from "../errors.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 /**
- * Validates a config object. Throws ConfigError whose message lists each problem as
- * `<field path>: <problem>`, e.g. `tables.0.premake: must be 0 or more`; nothing else runs first.
+ * Validates a config object, after replacing its `archive.location` with `archiveLocation` when
+ * given (the CLI's --archive, the Lambda's PARTKEEPER_ARCHIVE). Throws ConfigError whose message
+ * lists each problem as `<field path>: <problem>`, e.g. `tables.0.premake: must be 0 or more`;
+ * nothing else runs first.
  */
-export function parseConfig(input: unknown, source = "config"): Config {
-  const result = configSchema.safeParse(input);
+export function parseConfig(input: unknown, source = "config", archiveLocation?: string): Config {
+  const withLocation = archiveLocation && input && typeof input === "object" ? { ...input, archive: { location: archiveLocation } } : input;
+  const result = configSchema.safeParse(withLocation);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${formatIssues(result.error)}`);
   const config = result.data;
   const archiving = config.tables.findIndex((t) => "retention" in t && t.retention !== undefined && t.archive.enabled);
@@ -54,10 +57,7 @@ export async function loadConfig(file: string, overrides: LoadConfigOptions = {}
   } catch (cause) {
     throw new ConfigError(`cannot read config ${file}: ${(cause as Error).message}`, { cause });
   }
-  if (overrides.archiveLocation && raw && typeof raw === "object") {
-    raw = { ...raw, archive: { location: overrides.archiveLocation } };
-  }
-  return parseConfig(raw, file);
+  return parseConfig(raw, file, overrides.archiveLocation);
 }
 
 /** A module's default export; unwraps the extra `{ default }` layer of a CommonJS-compiled module. */
