@@ -36,13 +36,7 @@ try {
   releasers.push(() => pg.stop());
   const s3 = await startLocalS3(path.join(root, "s3"), ["bench"]);
   releasers.push(() => s3.stop());
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: "S3RVER",
-    AWS_SECRET_ACCESS_KEY: "S3RVER",
-    AWS_REGION: "us-east-1",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  });
+  Object.assign(process.env, s3.sdkEnvironment);
 
   const sql = createClient(pg.url);
   releasers.push(() => sql.end({ timeout: 5 }));

@@ -44,14 +44,7 @@ async function demo(options: DemoOptions): Promise<number> {
     const s3 = await startLocalS3(path.join(dir, "s3"), [DEMO_BUCKET]);
     releasers.push(() => s3.stop());
     // The demo reaches its S3 server exactly as a user would reach theirs: the SDK's standard environment.
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
-      AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-      // The demo runs on whatever Node the newcomer has; Lambda runs nodejs22.x (docs/deploy.md).
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    });
+    Object.assign(process.env, s3.sdkEnvironment);
     out(`PostgreSQL ${pg.url}  |  S3 ${s3.endpoint} (bucket ${DEMO_BUCKET})  |  data in ${path.relative(process.cwd(), dir) || dir}`);
 
     const admin = createClient(pg.url, { max: 1 });

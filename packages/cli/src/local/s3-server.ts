@@ -4,6 +4,12 @@ import S3rver from "s3rver";
 export interface LocalS3 {
   /** `http://127.0.0.1:<port>`, for AWS_ENDPOINT_URL_S3 (path-style addressing). */
   readonly endpoint: string;
+  /**
+   * The AWS SDK's standard environment for reaching this server, as a user reaches theirs:
+   * endpoint (path-style), any credentials (s3rver does not check them; existing ones are kept),
+   * a region, and the Node-version notice silenced (Lambda runs nodejs22.x, docs/deploy.md).
+   */
+  readonly sdkEnvironment: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -17,5 +23,13 @@ export async function startLocalS3(directory: string, buckets: ReadonlyArray<str
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
   const { port } = (await server.run()) as unknown as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => server.close() };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const sdkEnvironment = {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+    AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+  return { endpoint, sdkEnvironment, stop: () => server.close() };
 }
