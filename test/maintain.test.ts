@@ -132,6 +132,7 @@ describe("maintain job on real PostgreSQL", async () => {
       [
         "planned",
         [
+          `LOCK TABLE "Sales Ünïcode"."hej""hej Événements" IN SHARE ROW EXCLUSIVE MODE`,
           `LOCK TABLE "Sales Ünïcode"."hej""hej Événements_default" IN ACCESS EXCLUSIVE MODE`,
           `CREATE TABLE "Sales Ünïcode"."hej""hej Événements_p2027_01" (LIKE "Sales Ünïcode"."hej""hej Événements" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
           `WITH moved AS (DELETE FROM "Sales Ünïcode"."hej""hej Événements_default" WHERE "createdAt" >= '2027-01-01 00:00:00+00' AND "createdAt" < '2027-02-01 00:00:00+00' RETURNING "id", "createdAt", "body") INSERT INTO "Sales Ünïcode"."hej""hej Événements_p2027_01" ("id", "createdAt", "body") SELECT "id", "createdAt", "body" FROM moved`,

@@ -7,7 +7,13 @@ import type {
   DetachPartitionAction,
   DropPartitionAction,
 } from "../plan/actions.ts";
-import { createDefaultPartitionSql, createPartitionOfSql, createPartitionViaDefaultSql, dropTableSql } from "./partition-ddl.ts";
+import {
+  createDefaultPartitionSql,
+  createPartitionOfSql,
+  createPartitionViaDefaultSql,
+  dropTableSql,
+  MOVE_STATEMENT,
+} from "./partition-ddl.ts";
 import { detachPartition } from "./detach-partition.ts";
 
 export interface PartitionActionResult {
@@ -47,7 +53,7 @@ export async function applyPartitionAction(
         }),
         transaction: true,
       });
-      return { rowsMoved: counts[2] ?? 0 };
+      return { rowsMoved: counts[MOVE_STATEMENT] ?? 0 };
     }
     case "create-default-partition":
       await exec.run({

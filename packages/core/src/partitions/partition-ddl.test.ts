@@ -39,7 +39,7 @@ describe("partition DDL", () => {
     expect(() => boundsCondition("k", { kind: "hash", modulus: 2, remainder: 0 })).toThrow(/no default partition/);
   });
 
-  it("moves default-partition rows in the statements that create the partition", () => {
+  it("moves default-partition rows in the statements that create the partition, the parent locked first against writers", () => {
     expect(
       createPartitionViaDefaultSql({
         parent,
@@ -50,6 +50,7 @@ describe("partition DDL", () => {
         bounds: { kind: "range", from: "2024-01-01", to: "2024-02-01" },
       }),
     ).toEqual([
+      `LOCK TABLE "Sales"."hej""hej" IN SHARE ROW EXCLUSIVE MODE`,
       `LOCK TABLE "Sales"."hej""hej_default" IN ACCESS EXCLUSIVE MODE`,
       `CREATE TABLE "Sales"."hej""hej_p2024_01" (LIKE "Sales"."hej""hej" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `WITH moved AS (DELETE FROM "Sales"."hej""hej_default" WHERE "ts" >= '2024-01-01' AND "ts" < '2024-02-01' RETURNING "id", "ts") INSERT INTO "Sales"."hej""hej_p2024_01" ("id", "ts") SELECT "id", "ts" FROM moved`,

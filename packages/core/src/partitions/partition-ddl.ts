@@ -67,12 +67,28 @@ export function boundsCondition(key: string, bounds: ConcreteBounds): string {
   }
 }
 
+/** Index, in createPartitionViaDefaultSql's statements, of the one whose row count is the rows moved. */
+export const MOVE_STATEMENT = 3;
+
 /**
  * Creating a partition while a default partition holds rows of its range fails (`updated partition
  * constraint for default partition would be violated`). These statements, run in ONE transaction,
- * lock the default partition, create the new table, move the rows and attach it (DESIGN rule 4;
- * pg_partman #247, #510, #620). The third statement's row count is the number of rows moved.
- * `columns` are the stored (non-generated) columns: generated ones are recomputed on insert.
+ * lock the parent and the default partition, create the new table, move the rows and attach it
+ * (DESIGN rule 4; pg_partman #247, #510, #620). The row count of statement MOVE_STATEMENT is the
+ * number of rows moved. `columns` are the stored (non-generated) columns: generated ones are recomputed on insert.
+ *
+ * The parent is locked first, in SHARE ROW EXCLUSIVE mode (DESIGN rule 12). Without it an
+ * `INSERT INTO parent` (or a key-changing UPDATE) routed while this transaction runs picks the
+ * default partition from the old partition descriptor, waits for the default partition's lock,
+ * and fails after the commit with `new row for relation "..._default" violates partition
+ * constraint`. SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE every INSERT/UPDATE/DELETE
+ * through the parent takes before routing, so writers wait and are routed with the new descriptor
+ * after the commit; it does not block reads at the parent (ACCESS SHARE, ROW SHARE; reads that scan
+ * the default partition wait for its lock, as before); and it already covers the
+ * SHARE UPDATE EXCLUSIVE that ATTACH PARTITION takes on the parent, so no lock is upgraded later
+ * (SHARE would be, and could deadlock with another SHARE holder such as CREATE INDEX). Parent
+ * before partition is the order writers lock in, too (Postgres docs, "Table-Level Locks").
+ * Writers through the parent therefore wait for the whole transaction, the row move included.
  */
 export function createPartitionViaDefaultSql(options: {
   parent: QualifiedName;
@@ -85,6 +101,7 @@ export function createPartitionViaDefaultSql(options: {
   const { parent, partition, defaultPartition, key, columns, bounds } = options;
   const columnList = columns.map(quoteIdent).join(", ");
   return [
+    `LOCK TABLE ${quoteQualified(parent)} IN SHARE ROW EXCLUSIVE MODE`,
     `LOCK TABLE ${quoteQualified(defaultPartition)} IN ACCESS EXCLUSIVE MODE`,
     `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
     `WITH moved AS (DELETE FROM ${quoteQualified(defaultPartition)} WHERE ${boundsCondition(key, bounds)} RETURNING ${columnList}) ` +
