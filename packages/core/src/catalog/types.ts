@@ -34,7 +34,7 @@ export interface PartitionInfo {
   readonly bytes: number;
   /** An interrupted `DETACH ... CONCURRENTLY` left it pending (`pg_inherits.inhdetachpending`). */
   readonly detachPending: boolean;
-  /** The partition is itself partitioned (sub-partitioning); partkeeper leaves such partitions alone. */
+  /** The partition is itself partitioned (sub-partitioning); checkManageable refuses a parent with any. */
   readonly isPartitioned: boolean;
 }
 

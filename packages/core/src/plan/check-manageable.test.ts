@@ -126,6 +126,30 @@ describe("checkManageable refuses, naming the parent, the problem and the next s
     );
   });
 
+  test("sub-partitioned partitions, named (at most five), whatever the strategy", () => {
+    const sub = (name: string, from: string, to: string) => partition(name, { kind: "range", from, to }, { isPartitioned: true });
+    const e = errorOf(() =>
+      checkManageable(
+        monthly,
+        parent({
+          partitions: [
+            partition("events_p2024_01", { kind: "range", from: "2024-01-01 00:00:00+00", to: "2024-02-01 00:00:00+00" }),
+            sub("events_p2024_02", "2024-02-01 00:00:00+00", "2024-03-01 00:00:00+00"),
+            partition("events_default", { kind: "default" }, { isPartitioned: true }),
+          ],
+        }),
+      ),
+    );
+    expect(e.message).toBe(
+      "public.events has sub-partitioned partitions (events_p2024_02, events_default): sub-partitioning is not supported, " +
+        "partkeeper manages parents whose partitions are plain tables; remove this table from the config and manage its partitions another way",
+    );
+    const many = Array.from({ length: 7 }, (_, i) => partition(`events_p${i}`, { kind: "list", values: [String(i)] }, { isPartitioned: true }));
+    expect(errorOf(() => checkManageable(list, parent({ method: "list", keyType: "text", partitions: many }))).message).toMatch(
+      /^public\.events has sub-partitioned partitions \(events_p0, events_p1, events_p2, events_p3, events_p4 and 2 more\): sub-partitioning is not supported/,
+    );
+  });
+
   test("names with quotes, upper case and unicode appear as they are", () => {
     expect(errorOf(() => checkManageable(monthly, parent({ name: 'hej"hej', method: "list" }))).message).toMatch(/^public\.hej"hej is partitioned by LIST/);
     expect(errorOf(() => checkManageable(monthly, parent({ schema: "Märkte", name: "Posts", keyType: "text" }))).message).toMatch(

@@ -13,6 +13,9 @@ export const METHOD_OF_STRATEGY = {
   hash: "hash",
 } as const satisfies Record<Strategy, PartitionMethod>;
 
+/** How many offending partitions a message names before `and N more`. */
+const SHOWN_PARTITIONS = 5;
+
 /**
  * Checks that partkeeper can manage `parent` with `policy`; returns nothing when it can.
  *
@@ -22,13 +25,25 @@ export const METHOD_OF_STRATEGY = {
  * - the key is an expression, or has more than one column;
  * - the key type does not fit: range-time needs `timestamp with time zone`, `timestamp without time
  *   zone` or `date` (and `date` cannot take interval `hour`); range-integer needs smallint, integer or bigint;
- * - hash partitions exist with a modulus other than the configured one (changing it needs a migration).
+ * - hash partitions exist with a modulus other than the configured one (changing it needs a migration);
+ * - any partition is itself partitioned (sub-partitioning): partkeeper would neither expire such a
+ *   partition nor create new ones like it, so the parent is refused rather than silently half-managed.
  */
 export function checkManageable(policy: TablePolicy, parent: ParentInfo): void {
   const name = displayName(parent.parent);
   const fail = (problem: string) => {
     throw new UnmanageableTableError(`${name} ${problem}`);
   };
+
+  const subPartitioned = parent.partitions.filter((p) => p.isPartitioned);
+  if (subPartitioned.length) {
+    const shown = subPartitioned.slice(0, SHOWN_PARTITIONS).map((p) => p.name.name);
+    const more = subPartitioned.length > SHOWN_PARTITIONS ? ` and ${subPartitioned.length - SHOWN_PARTITIONS} more` : "";
+    fail(
+      `has sub-partitioned partitions (${shown.join(", ")}${more}): sub-partitioning is not supported, partkeeper manages ` +
+        `parents whose partitions are plain tables; remove this table from the config and manage its partitions another way`,
+    );
+  }
 
   const needed = METHOD_OF_STRATEGY[policy.strategy];
   if (parent.method !== needed) {

@@ -106,10 +106,12 @@ describe("range-time expiry", () => {
     expect(planExpiredPartitions(p, parent({ keyType: "timestamp without time zone", partitions }), [], at("2024-03-01T05:00:00Z"))).toHaveLength(1);
   });
 
-  test("no retention: nothing expires; sub-partitioned partitions are left alone", () => {
+  test("no retention: nothing expires; a sub-partitioned parent is refused, not silently kept", () => {
     expect(planExpiredPartitions(monthly({ retention: undefined }), parent({ partitions: monthlyPartitions }), [], at("2030-01-01T00:00:00Z"))).toEqual([]);
     const sub = range("events_p2024_01", "2024-01-01 00:00:00+00", "2024-02-01 00:00:00+00", { isPartitioned: true });
-    expect(planExpiredPartitions(monthly(), parent({ partitions: [sub] }), [], at("2030-01-01T00:00:00Z"))).toEqual([]);
+    expect(() => planExpiredPartitions(monthly(), parent({ partitions: [sub] }), [], at("2030-01-01T00:00:00Z"))).toThrow(
+      /sub-partitioning is not supported/,
+    );
   });
 });
 

@@ -30,7 +30,7 @@ export const UNFINISHED_ARCHIVE_STATES: ReadonlySet<ArchiveState> = new Set(
  *    - range-time: upper bound <= now - retention, calendar arithmetic in `timeZone` (timestamp and
  *      date keys: on the wall clock in `timeZone`);
  *    - range-integer: upper bound <= maxKey - retention (nothing expires while maxKey is null);
- *    - a MAXVALUE upper bound never expires; sub-partitioned partitions are left alone.
+ *    - a MAXVALUE upper bound never expires (a sub-partitioned parent never gets here: checkManageable refuses it).
  *    Per policy: `archive.enabled` -> archive-partition (keepTable = retentionKeepTable);
  *    archive disabled and retentionKeepTable -> detach-partition; otherwise drop-partition.
  *
@@ -103,9 +103,9 @@ export function planExpiredPartitions(
   return Object.freeze(actions);
 }
 
-/** Segments whose upper bound is at or below `cutoff` (MAXVALUE never), skipping sub-partitioned ones, oldest first. */
+/** Segments whose upper bound is at or below `cutoff` (MAXVALUE never), oldest first. */
 function expiredSegments(segments: ReadonlyArray<RangeSegment>, cutoff: RangeKey): RangeSegment[] {
   return segments
-    .filter((s) => s.to < MAX_KEY && s.to <= cutoff && !s.partition.isPartitioned)
+    .filter((s) => s.to < MAX_KEY && s.to <= cutoff)
     .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
 }

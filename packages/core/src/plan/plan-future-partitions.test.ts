@@ -294,12 +294,12 @@ describe("range-time: gaps, unaligned bounds, MINVALUE/MAXVALUE", () => {
     ).toEqual([]);
   });
 
-  test("sub-partitioned partitions are left alone but still cover their range", () => {
-    expect(
+  test("a sub-partitioned parent is refused, not given plain partitions", () => {
+    expect(() =>
       plan({ interval: "month", premake: 1 }, "2024-01-10T00:00:00Z", {
         partitions: [range("events_p2024_01", "2024-01-01 00:00:00+00", "2024-02-01 00:00:00+00", { isPartitioned: true })],
       }),
-    ).toEqual(["events_p2024_02 2024-02-01 00:00:00+00..2024-03-01 00:00:00+00 premake"]);
+    ).toThrow(/^public\.events has sub-partitioned partitions \(events_p2024_01\): sub-partitioning is not supported/);
   });
 
   test("an unreadable bound makes the parent unmanageable", () => {

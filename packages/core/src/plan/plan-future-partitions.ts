@@ -28,7 +28,7 @@ const MAX_LIST_SUFFIX_BYTES = 40;
  *   of the lowest existing bound, or the slot starting at 0 when there is no partition. Gaps below it
  *   whose upper bound is at or below maxKey - retention are not created.
  * - Range slots partly covered by existing partitions (unaligned bounds, MINVALUE/MAXVALUE) get only
- *   their uncovered pieces; nothing planned overlaps an existing partition, sub-partitioned ones included.
+ *   their uncovered pieces; nothing planned overlaps an existing partition.
  * - list: each configured value found in no list partition gets `<parent>_p_<value>` (`list value`).
  * - hash: each remainder 0..modulus-1 without a partition gets `<parent>_p<remainder>` (`hash remainder`).
  * - With `defaultPartition` and no default partition yet: one create-default-partition, LAST, so

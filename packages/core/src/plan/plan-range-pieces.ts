@@ -13,8 +13,8 @@ export interface RangeSegment {
 
 /**
  * The parent's range partitions as segments sorted by lower bound, read from the catalog bounds
- * (DESIGN rule 3: never from names). Sub-partitioned and detach-pending partitions are included:
- * they still cover their range. The default partition is not a segment.
+ * (DESIGN rule 3: never from names). Detach-pending partitions are included: they still cover
+ * their range. The default partition is not a segment.
  * @throws UnmanageableTableError when a bound cannot be read for this key type.
  */
 export function rangeSegments(parent: ParentInfo, axis: RangeAxis): RangeSegment[] {
