@@ -104,7 +104,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
       ok: true,
     });
     expect(result.statements).toEqual([
-      `CREATE TABLE ${Q(P("_p2025_01_restored"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+      `CREATE TABLE ${Q(P("_p2025_01_restored"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `-- load 304 rows from ${location}/${janKeys.data} into ${Q(P("_p2025_01_restored"))}`,
     ]);
     expect(await exceptAll("public.original_jan", Q(P("_p2025_01_restored")))).toEqual([]);
@@ -141,7 +141,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(result.status).toBe("restored");
     expect(result.target).toEqual(qualifiedName(SCHEMA, P("_p2025_01")));
     expect(result.statements).toEqual([
-      `CREATE TABLE ${Q(P("_p2025_01"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+      `CREATE TABLE ${Q(P("_p2025_01"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `-- load 304 rows from ${location}/${janKeys.data} into ${Q(P("_p2025_01"))}`,
       `ALTER TABLE ${Q(TABLE)} ATTACH PARTITION ${Q(P("_p2025_01"))} FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2025-02-01 00:00:00+00')`,
     ]);
@@ -261,7 +261,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(result.status).toBe("planned");
     expect(result.restoreId).toBeNull();
     expect(result.statements).toEqual([
-      `CREATE TABLE ${Q("planned only")} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+      `CREATE TABLE ${Q("planned only")} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `-- load 304 rows from ${location}/${janKeys.data} into ${Q("planned only")}`,
     ]);
     expect(await exists("planned only")).toBe(false);
@@ -287,7 +287,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toContain(`would restore 304 rows of Sales Ünïcode.${P("_p2025_01")} from ${location}/${janKeys.manifest}`);
-    expect(stdout).toContain(`CREATE TABLE ${Q(P("_p2025_01"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);`);
+    expect(stdout).toContain(`CREATE TABLE ${Q(P("_p2025_01"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS);`);
     expect(stdout).toContain(`-- load 304 rows from ${location}/${janKeys.data}`);
     expect(stdout).toContain(`ALTER TABLE ${Q(TABLE)} ATTACH PARTITION ${Q(P("_p2025_01"))} FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2025-02-01 00:00:00+00');`);
     expect(await exists(P("_p2025_01"))).toBe(false);
@@ -334,5 +334,136 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     await expect(restorePartition(ctx, { parent, partition: P("_p2025_01"), mode: "attach", dryRun: false })).rejects.toThrow(
       /cannot attach .* does not exist; restore it with mode side-table instead/,
     );
+  });
+});
+
+describe("restore a parent with a stored generated column (real PostgreSQL + S3)", async () => {
+  const { url, sql } = await createTestDatabase();
+  const location = useTestS3();
+  const GEN = "gen Événements";
+  const genParent = qualifiedName("public", GEN);
+  const G = (name: string) => `"public"."${name}"`;
+  const GEN_COLUMNS = `id, "createdAt", x, g, note`;
+  await sql.unsafe(`
+    create table ${G(GEN)} (
+      id bigint not null,
+      "createdAt" timestamptz not null,
+      x int,
+      g int generated always as (x * 2) stored,
+      note text default 'n'
+    ) partition by range ("createdAt");
+    create table ${G(`${GEN}_p2025_01`)} partition of ${G(GEN)} for values from ('2025-01-01 00:00:00+00') to ('2025-02-01 00:00:00+00');
+    create table ${G(`${GEN}_p2025_02`)} partition of ${G(GEN)} for values from ('2025-02-01 00:00:00+00') to ('2025-03-01 00:00:00+00');
+    create table ${G(`${GEN}_p2025_03`)} partition of ${G(GEN)} for values from ('2025-03-01 00:00:00+00') to ('2025-04-01 00:00:00+00');
+    create table ${G(`${GEN}_p2026_11`)} partition of ${G(GEN)} for values from ('2026-11-01 00:00:00+00') to ('2026-12-01 00:00:00+00');
+    insert into ${G(GEN)} (id, "createdAt", x, note)
+      select g, timestamptz '2025-01-01 00:00:00+00' + g * interval '5 hours 7 minutes', case when g % 11 = 0 then null else g - 100 end, 'row ' || g
+      from generate_series(1, 400) g;
+    insert into ${G(GEN)} (id, "createdAt", x) values (1000, '2026-11-02 00:00:00+00', 1);
+    -- The originals, taken before archiving.
+    create table public.gen_original as select * from ${G(GEN)} where "createdAt" < '2025-04-01';
+  `);
+  const config = {
+    archive: { location },
+    tables: [{ schema: "public", table: GEN, strategy: "range-time" as const, interval: "month" as const, retention: "6 months", premake: 1 }],
+  };
+  const ctx = await testJobContext(url, config);
+  const month = (m: number) =>
+    `(select * from public.gen_original where "createdAt" >= '2025-0${m}-01' and "createdAt" < '2025-0${m + 1}-01') o`;
+  const exceptAll = async (a: string, b: string, columns = GEN_COLUMNS) =>
+    sql.unsafe(`(select ${columns} from ${a} except all select ${columns} from ${b}) union all (select ${columns} from ${b} except all select ${columns} from ${a})`);
+  const generatedColumns = async (name: string) => {
+    const rows = await sql`select attname from pg_attribute where attrelid = to_regclass(${G(name)}) and attgenerated = 's' order by attnum`;
+    return rows.map((r) => r.attname as string);
+  };
+  const LIKE = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS";
+
+  it("archives the expired partitions (generated values are in the archive)", async () => {
+    const summary = await runJob(ctx, { job: "archive", dryRun: false });
+    expect(summary.ok).toBe(true);
+    expect(summary.parents[0]!.actions.map((a) => [a.action.partition.name, a.status])).toEqual([
+      [`${GEN}_p2025_01`, "applied"],
+      [`${GEN}_p2025_02`, "applied"],
+      [`${GEN}_p2025_03`, "applied"],
+    ]);
+  });
+
+  it("attach mode: the target is created INCLUDING GENERATED, Postgres recomputes g, and ATTACH succeeds", async () => {
+    const result = await restorePartition(ctx, { parent: genParent, partition: `${GEN}_p2025_01`, mode: "attach", dryRun: false });
+    expect(result.status).toBe("restored");
+    expect(result.statements[0]).toBe(`CREATE TABLE ${G(`${GEN}_p2025_01`)} (LIKE ${G(GEN)} ${LIKE})`);
+    expect(await partitionNames(sql, "public", GEN)).toContain(`${GEN}_p2025_01`);
+    expect(await generatedColumns(`${GEN}_p2025_01`)).toEqual(["g"]);
+    const viaParent = `(select * from ${G(GEN)} where "createdAt" >= '2025-01-01' and "createdAt" < '2025-02-01') p`;
+    expect(await exceptAll(month(1), viaParent)).toEqual([]);
+    const [count] = await sql.unsafe(`select count(*)::int as n from ${viaParent}`);
+    expect(count!.n).toBeGreaterThan(100);
+    const again = await restorePartition(ctx, { parent: genParent, partition: `${GEN}_p2025_01`, mode: "attach", dryRun: false });
+    expect(again.status).toBe("already restored");
+  });
+
+  it("side-table mode: g is a generated column of the side table and every value comes back identical", async () => {
+    const result = await restorePartition(ctx, { parent: genParent, partition: `${GEN}_p2025_02`, mode: "side-table", dryRun: false });
+    expect(result).toMatchObject({ status: "restored", columnsFrom: "parent" });
+    expect(result.statements[0]).toBe(`CREATE TABLE ${G(`${GEN}_p2025_02_restored`)} (LIKE ${G(GEN)} ${LIKE})`);
+    expect(await generatedColumns(`${GEN}_p2025_02_restored`)).toEqual(["g"]);
+    expect(await exceptAll(month(2), G(`${GEN}_p2025_02_restored`))).toEqual([]);
+  });
+
+  it("a table loaded but left detached by an older restore (g a plain column) gets an exact next step, and the rerun after it finishes", async () => {
+    // What restores before INCLUDING GENERATED left behind: a plain copy of the archive that ATTACH refuses.
+    const target = `${GEN}_p2025_03`;
+    const keys = archiveKeys({ parent: genParent, partition: qualifiedName("public", target) });
+    await sql.unsafe(`
+      create table ${G(target)} (like ${G(GEN)} including defaults including constraints);
+      insert into ${G(target)} select * from ${month(3)};`);
+    await sql`
+      insert into partkeeper.restore (parent_schema, parent_name, partition_schema, partition_name, mode, target_schema, target_name, manifest_key, rows, state)
+      values ('public', ${GEN}, 'public', ${target}, 'attach', 'public', ${target}, ${keys.manifest}, (select count(*) from ${sql.unsafe(month(3))}), 'loaded')`;
+    const error = await restorePartition(ctx, { parent: genParent, partition: target, mode: "attach", dryRun: false }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(ArchiveError);
+    expect((error as Error).message).toContain(`public.${target} exists, but column g is generated in public.${GEN} and a plain column here`);
+    expect((error as Error).message).toContain(`DROP TABLE ${G(target)}`);
+    expect(await partitionNames(sql, "public", GEN)).not.toContain(target);
+
+    await sql.unsafe(`drop table ${G(target)}`);
+    const result = await restorePartition(ctx, { parent: genParent, partition: target, mode: "attach", dryRun: false });
+    expect(result.status).toBe("restored");
+    expect(await partitionNames(sql, "public", GEN)).toContain(target);
+    expect(await exceptAll(month(3), G(target))).toEqual([]);
+    const records = await sql`select state from partkeeper.restore where partition_name = ${target} order by id`;
+    expect(records.map((r) => r.state)).toEqual(["attached"]);
+  });
+
+  it("refuses, and drops the table again, when Postgres computes a generated column differently from the archive (expression changed)", async () => {
+    await sql.unsafe(`alter table ${G(GEN)} drop column g; alter table ${G(GEN)} add column g int generated always as (x * 3) stored`);
+    const error = await restorePartition(ctx, { parent: genParent, partition: `${GEN}_p2025_02`, mode: "side-table", target: "gen changed", dryRun: false }).catch(
+      (e: Error) => e,
+    );
+    expect(error).toBeInstanceOf(ArchiveError);
+    expect((error as Error).message).toMatch(
+      /^public\.gen changed was loaded, but Postgres computed its generated columns with other values than the archive .* \(g: archived \d+ non-NULL, min -?\d+, max \d+; computed \d+ non-NULL, min -?\d+, max \d+\): the generation expression in public\.gen Événements changed since the archive\. public\.gen changed was dropped again/,
+    );
+    const [exists] = await sql`select to_regclass(${G("gen changed")}) is not null as present`;
+    expect(exists!.present).toBe(false);
+    await sql.unsafe(`alter table ${G(GEN)} drop column g; alter table ${G(GEN)} add column g int generated always as (x * 2) stored`);
+  });
+
+  it("attach is refused, naming the column and changing nothing, when the parent gained a column since the archive; side-table mode still works", async () => {
+    await sql.unsafe(`alter table ${G(GEN)} add column extra text`);
+    const [before] = await sql`select count(*)::int as n from partkeeper.restore`;
+    const target = `${GEN}_p2025_02`;
+    await expect(restorePartition(ctx, { parent: genParent, partition: target, mode: "attach", dryRun: false })).rejects.toThrow(
+      `cannot attach public.${target} to public.${GEN}: the parent's columns changed since the archive (extra text (added since the archive)); restore it with mode side-table instead`,
+    );
+    expect(await generatedColumns(target)).toEqual([]);
+    const [exists] = await sql`select to_regclass(${G(target)}) is not null as present`;
+    expect(exists!.present).toBe(false);
+    const [after] = await sql`select count(*)::int as n from partkeeper.restore`;
+    expect(after!.n).toBe(before!.n);
+
+    const side = await restorePartition(ctx, { parent: genParent, partition: target, mode: "side-table", target: "gen gained", dryRun: false });
+    expect(side).toMatchObject({ status: "restored", columnsFrom: "manifest" });
+    expect(await exceptAll(month(2), G("gen gained"))).toEqual([]);
   });
 });

@@ -21,6 +21,12 @@ export interface LoadParquetOptions {
   readonly target: QualifiedName;
   /** The manifest's columns, in file order. */
   readonly columns: ReadonlyArray<ManifestColumn>;
+  /**
+   * Names of manifest columns that are generated in the target: checked against the file like the
+   * others but left out of the CSV and the COPY, so Postgres computes them (a COPY naming a generated
+   * column fails). Default none.
+   */
+  readonly generated?: ReadonlyArray<string>;
   /** Writable scratch directory for the intermediate CSV and DuckDB. */
   readonly workDir: string;
 }
@@ -37,8 +43,10 @@ export interface LoadParquetResult {
  *    `COPY (SELECT <restore expressions> FROM read_parquet(file)) TO '<random>.csv' (FORMAT csv,
  *    FORCE_QUOTE *)`: every non-NULL value quoted, NULL an unquoted empty field (Postgres CSV's rule),
  *    each value in a text form the column's input function reads (parquet-types.ts `restoreExpression`).
- * 2. `COPY "schema"."target" ("c1", ...) FROM STDIN (FORMAT csv)` on its own client with the archive
- *    session settings (copy-client.ts), streamed from the CSV file; the client is ended afterwards.
+ *    Generated columns of the target are left out of the CSV (Postgres computes them).
+ * 2. `COPY "schema"."target" ("c1", ...) FROM STDIN (FORMAT csv)` naming the CSV's columns, on its own
+ *    client with the archive session settings (copy-client.ts), streamed from the CSV file; the client
+ *    is ended afterwards.
  * 3. The CSV is deleted on every path.
  *
  * Runs in the COPY's own implicit transaction: a failure loads nothing.
@@ -48,6 +56,7 @@ export interface LoadParquetResult {
 export async function loadParquet(options: LoadParquetOptions): Promise<LoadParquetResult> {
   const { file, target, columns, workDir } = options;
   if (columns.length === 0) throw new ArchiveError(`cannot load ${file} into ${displayName(target)}: the manifest lists no columns`);
+  const loaded = columns.map((c, i) => ({ c, i })).filter(({ c }) => !options.generated?.includes(c.name));
   const csv = path.resolve(workDir, `restore-${randomUUID()}.csv`);
   try {
     const duck = await openDuckdb(workDir);
@@ -63,7 +72,7 @@ export async function loadParquet(options: LoadParquetOptions): Promise<LoadParq
         );
       }
       const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
-      const select = columns.map((c, i) => `${restoreExpression(c.parquetType, `t.${quoteIdent(`c${i}`)}`)} AS ${quoteIdent(`c${i}`)}`).join(", ");
+      const select = loaded.map(({ c, i }) => `${restoreExpression(c.parquetType, `t.${quoteIdent(`c${i}`)}`)} AS ${quoteIdent(`c${i}`)}`).join(", ");
       const [result] = await duck.query(
         `COPY (SELECT ${select} FROM read_parquet(${quoteLiteral(file)}) AS t(${alias})) TO ${quoteLiteral(csv)} ` +
           `(FORMAT csv, HEADER false, DELIMITER ',', QUOTE '"', ESCAPE '"', NULLSTR '', FORCE_QUOTE *)`,
@@ -73,7 +82,7 @@ export async function loadParquet(options: LoadParquetOptions): Promise<LoadParq
     } finally {
       duck.close();
     }
-    const copy = `copy ${quoteQualified(target)} (${columns.map((c) => quoteIdent(c.name)).join(", ")}) from stdin (format csv)`;
+    const copy = `copy ${quoteQualified(target)} (${loaded.map(({ c }) => quoteIdent(c.name)).join(", ")}) from stdin (format csv)`;
     await withCopyClient(options.openCopyClient, async (sql) => {
       try {
         await pipeline(createReadStream(csv), await sql.unsafe(copy).writable());

@@ -1,7 +1,7 @@
 import type { ColumnInfo } from "../catalog/types.ts";
 import type { Sql } from "../db/client.ts";
 import { quoteQualified } from "../db/sql-text.ts";
-import { qualifiedName, type QualifiedName } from "../identifier.ts";
+import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
 import type { ManifestColumn } from "./manifest.ts";
 
 /**
@@ -18,7 +18,7 @@ export interface RestoreRelation {
   readonly attachedTo: QualifiedName | null;
   /** `pg_get_expr(relpartbound, oid)` (TimeZone UTC, as createClient sets it) when attached, else null. */
   readonly boundExpression: string | null;
-  /** Columns in attnum order, with `format_type()` text. */
+  /** Columns in attnum order, with `format_type()` text and `generated` (stored or virtual) set. */
   readonly columns: ReadonlyArray<ColumnInfo>;
 }
 
@@ -35,7 +35,7 @@ export async function readRestoreRelation(sql: Sql, name: QualifiedName): Promis
     where c.oid = to_regclass(${regclass})`;
   if (!row) return null;
   const columns = await sql<ColumnInfo[]>`
-    select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+    select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attgenerated <> '' as generated
     from pg_attribute a
     where a.attrelid = to_regclass(${regclass}) and a.attnum > 0 and not a.attisdropped
     order by a.attnum`;
@@ -43,7 +43,7 @@ export async function readRestoreRelation(sql: Sql, name: QualifiedName): Promis
     relkind: row.relkind as string,
     attachedTo: row.parent_schema === null ? null : qualifiedName(row.parent_schema as string, row.parent_name as string),
     boundExpression: (row.bound as string | null) ?? null,
-    columns: columns.map((c) => ({ name: c.name, type: c.type })),
+    columns: columns.map((c) => (c.generated ? { name: c.name, type: c.type, generated: true } : { name: c.name, type: c.type })),
   });
 }
 
@@ -71,16 +71,38 @@ export async function findPartitionByName(sql: Sql, parent: QualifiedName, name:
 }
 
 /**
- * Manifest columns that `columns` (a parent's) cannot take as they are: missing, or of another type.
- * Extra parent columns are fine (they get their default or NULL). Empty when compatible.
- * Example: `amount numeric(12,2) (now numeric(14,2))`, `note text (missing)`.
+ * How `columns` (a parent's, or an existing target's) differ from the archive's: a manifest column
+ * missing or of another type, or a column the archive does not have. Empty when they are the same
+ * set of names and types (order does not matter: COPY and ATTACH match columns by name).
+ * A parent that gained a column since the archive counts too: attaching would give the archived rows
+ * values they never had (the column's default or NULL, or fail on NOT NULL), so attach mode refuses
+ * and side-table mode builds the table from the manifest's types (docs/restore.md).
+ * Example: `amount numeric(12,2) (now numeric(14,2))`, `note text (missing)`, `extra text (added since the archive)`.
  */
 export function columnDifferences(manifest: ReadonlyArray<ManifestColumn>, columns: ReadonlyArray<ColumnInfo>): string[] {
   const byName = new Map(columns.map((c) => [c.name, c.type]));
-  return manifest.flatMap((m) => {
-    const type = byName.get(m.name);
-    if (type === undefined) return [`${m.name} ${m.pgType} (missing)`];
-    return type === m.pgType ? [] : [`${m.name} ${m.pgType} (now ${type})`];
+  const archived = new Set(manifest.map((m) => m.name));
+  return [
+    ...manifest.flatMap((m) => {
+      const type = byName.get(m.name);
+      if (type === undefined) return [`${m.name} ${m.pgType} (missing)`];
+      return type === m.pgType ? [] : [`${m.name} ${m.pgType} (now ${type})`];
+    }),
+    ...columns.filter((c) => !archived.has(c.name)).map((c) => `${c.name} ${c.type} (added since the archive)`),
+  ];
+}
+
+/**
+ * Columns that are generated in one of `parent` and `table` and plain in the other, e.g.
+ * `column g is generated in public.events and a plain column here`. ATTACH refuses such a table
+ * (`column "g" in child table must be a generated column`). Empty when they agree.
+ */
+export function generatedDifferences(parent: QualifiedName, parentColumns: ReadonlyArray<ColumnInfo>, table: ReadonlyArray<ColumnInfo>): string[] {
+  const generated = new Map(table.map((c) => [c.name, c.generated === true]));
+  return parentColumns.flatMap((c) => {
+    const here = generated.get(c.name);
+    if (here === undefined || here === (c.generated === true)) return [];
+    return [`column ${c.name} is ${c.generated ? "generated" : "plain"} in ${displayName(parent)} and ${here ? "a generated" : "a plain"} column here`];
   });
 }
 

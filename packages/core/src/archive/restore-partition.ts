@@ -9,14 +9,18 @@ import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import { locateArchive } from "./archive-keys.ts";
-import { attachPartitionSql } from "../partitions/partition-ddl.ts";
+import { attachPartitionSql, dropTableSql } from "../partitions/partition-ddl.ts";
+import { openDuckdb } from "./duckdb-session.ts";
+import { duckdbKeySummary, postgresKeySummary } from "./parquet-types.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
 import { loadParquet } from "./load-parquet.ts";
-import { parseManifest, type Manifest } from "./manifest.ts";
+import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
 import { summarizeRelation } from "./partition-summary.ts";
 import { sha256File } from "./read-parquet.ts";
 import {
   columnDifferences,
   findPartitionByName,
+  generatedDifferences,
   readDefaultPartition,
   readRestoreRelation,
   unknownTypes,
@@ -95,9 +99,11 @@ export interface RestoreResult {
  *    record (a crash after CREATE): loaded again.
  * 3. Downloads each object to `ctx.workDir` and checks its size and SHA-256 against the manifest
  *    BEFORE anything is created; then records `loading` in `partkeeper.restore`, creates the target
- *    (`LIKE` the parent, or from the manifest's `pgType`s when the parent is gone or its columns
- *    changed; attach mode needs the parent), loads it (load-parquet.ts, one COPY per object) and
- *    checks rows and key range against the manifest; records `loaded`.
+ *    (`LIKE` the parent including its generated columns, or from the manifest's `pgType`s when the
+ *    parent is gone or its columns changed; attach mode needs the parent and refuses a changed one),
+ *    loads it (load-parquet.ts, one COPY per object, generated columns left to Postgres) and checks
+ *    rows and key range against the manifest and the computed generated columns against the
+ *    archived ones (`checkGenerated`); records `loaded`.
  * 4. Attach mode: `ALTER TABLE parent ATTACH PARTITION t <manifest bounds>` through the DdlExecutor
  *    (lock_timeout + retries, DESIGN rule 1); records `attached`. An overlapping partition or rows
  *    of the range in the default partition make Postgres refuse: the error names them and the loaded
@@ -113,8 +119,10 @@ export interface RestoreResult {
  *
  * @throws ConfigError for invalid options (a target in attach mode, a name over 63 bytes);
  *   ArchiveError when there is no archive, the manifest is invalid or names another partition, an
- *   object's checksum differs, the target holds other rows, the parent's lock is held by another run,
- *   or Postgres refuses the ATTACH; LockTimeoutError when a DDL statement kept timing out.
+ *   object's checksum differs, the target holds other rows (or, in attach mode, other generated
+ *   columns than the parent), the parent's columns changed (attach mode), a generated column computes
+ *   other values than archived, the parent's lock is held by another run, or Postgres refuses the
+ *   ATTACH; LockTimeoutError when a DDL statement kept timing out.
  */
 export async function restorePartition(ctx: JobContext, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
@@ -262,7 +270,7 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
   }
 
   let openRecord: RestoreRecord | null = await findOpenRestore(ctx.sql, record);
-  const work = existing ? await existingTargetState(run, existing, openRecord) : "create";
+  const work = existing ? await existingTargetState(run, existing, openRecord, parentRelation) : "create";
   if (work === "complete" && mode === "side-table") {
     if (openRecord && !exec.dryRun) openRecord = await setRestoreState(ctx.sql, openRecord.id, "loaded");
     return { status: "already restored", columnsFrom, restoreId: openRecord?.id ?? null };
@@ -272,14 +280,18 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
     const files = exec.dryRun ? [] : await downloadObjects(run);
     try {
       if (work === "create") {
-        if (!exec.dryRun) openRecord = await insertRestore(ctx.sql, record, "loading");
+        // An open record whose table is gone (dropped after a failed restore) is this restore's again.
+        if (!exec.dryRun) openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, "loading") : await insertRestore(ctx.sql, record, "loading");
         await createTarget(run, columnsFrom);
       }
-      await loadObjects(run, files);
+      const generated = await loadObjects(run, files);
+      if (!exec.dryRun) {
+        await checkLoaded(run);
+        await checkGenerated(run, files, generated);
+      }
     } finally {
       await Promise.all(files.map((f) => rm(f, { force: true })));
     }
-    if (!exec.dryRun) await checkLoaded(run);
   }
   if (!exec.dryRun) {
     openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, "loaded") : await insertRestore(ctx.sql, record, "loaded");
@@ -295,9 +307,16 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
 /**
  * An existing target either holds exactly the archive (`complete`: rows and key range match), or is
  * empty and was created by an unfinished restore of this archive (`empty`: load it). Anything else
- * is refused: it is not ours to overwrite.
+ * is refused: it is not ours to overwrite. In attach mode, such a table whose columns are generated
+ * where the parent's are plain or the other way round (restores before INCLUDING GENERATED left
+ * generated columns plain, and ATTACH refused the table) is refused with the statement to drop it.
  */
-async function existingTargetState(run: RestoreRun, existing: RestoreRelation, open: RestoreRecord | null): Promise<"complete" | "empty"> {
+async function existingTargetState(
+  run: RestoreRun,
+  existing: RestoreRelation,
+  open: RestoreRecord | null,
+  parentRelation: RestoreRelation | null,
+): Promise<"complete" | "empty"> {
   const { ctx, manifest, record } = run;
   const { target, mode } = record;
   const next = mode === "attach" ? "drop it (or rename it) and run restore again" : "drop it, or pass another target";
@@ -312,11 +331,17 @@ async function existingTargetState(run: RestoreRun, existing: RestoreRelation, o
     throw new ArchiveError(`${displayName(target)} exists with other columns than the archive (${differences.join(", ")}): ${next}`);
   }
   const rows = (await summarizeRelation(ctx.sql, target, null)).rows;
-  if (rows === 0 && manifest.rows > 0 && open?.state === "loading") return "empty";
-  if (rows === manifest.rows && (await keyRangeMatches(run))) {
-    ctx.logger.info("target already holds the archive's rows; not loading again", { target: displayName(target), rows });
-    return "complete";
+  const state = rows === 0 && manifest.rows > 0 && open?.state === "loading" ? "empty" : rows === manifest.rows && (await keyRangeMatches(run)) ? "complete" : null;
+  const generated = mode === "attach" && parentRelation ? generatedDifferences(record.parent, parentRelation.columns, existing.columns) : [];
+  if (state && generated.length) {
+    throw new ArchiveError(
+      `${displayName(target)} exists, but ${generated.join("; ")}, so ${displayName(record.parent)} cannot attach it ` +
+        `(restores before tables were created INCLUDING GENERATED left it so). It ${state === "empty" ? "is empty" : `holds the archive's ${rows} rows, nothing else`}: ` +
+        `drop it (DROP TABLE ${quoteQualified(target)}) and run restore again, which creates it with the parent's generated columns and loads it from the archive`,
+    );
   }
+  if (state === "complete") ctx.logger.info("target already holds the archive's rows; not loading again", { target: displayName(target), rows });
+  if (state) return state;
   throw new ArchiveError(
     `${displayName(target)} already exists with other contents (${rows} rows; the archive ${run.manifestUrl} has ${manifest.rows}${rows === manifest.rows ? " but another key range" : ""}): ${next}`,
   );
@@ -371,9 +396,16 @@ async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest")
   run.statements.push(statement);
 }
 
-/** One COPY per object (each in its own transaction, so a failed one loads nothing); a `-- load` line per object. */
-async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<void> {
+/**
+ * One COPY per object (each in its own transaction, so a failed one loads nothing); a `-- load` line
+ * per object. Columns generated in the target are not loaded: Postgres computes them (a COPY naming
+ * one fails). Returns those columns (none in a dry run).
+ */
+async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<ReadonlyArray<ManifestColumn>> {
   const { ctx, exec, manifest, record, url } = run;
+  const target = exec.dryRun ? null : await readRestoreRelation(ctx.sql, record.target);
+  const generatedNames = new Set(target?.columns.filter((c) => c.generated).map((c) => c.name));
+  const generated = manifest.columns.filter((c) => generatedNames.has(c.name));
   for (const [i, object] of manifest.objects.entries()) {
     const line = loadCommentSql(object.rows, url(object.key), record.target);
     run.statements.push(line);
@@ -381,12 +413,20 @@ async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promi
       await exec.run({ description: `load ${displayName(record.target)}`, statements: [line], transaction: false });
       continue;
     }
-    const loaded = await loadParquet({ openCopyClient: ctx.openCopyClient, file: files[i]!, target: record.target, columns: manifest.columns, workDir: ctx.workDir });
+    const loaded = await loadParquet({
+      openCopyClient: ctx.openCopyClient,
+      file: files[i]!,
+      target: record.target,
+      columns: manifest.columns,
+      generated: generated.map((c) => c.name),
+      workDir: ctx.workDir,
+    });
     if (loaded.rows !== object.rows) {
       throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
     }
     ctx.logger.info("archive object loaded", { target: displayName(record.target), object: object.key, rows: loaded.rows });
   }
+  return generated;
 }
 
 /** After loading: the target holds exactly the manifest's rows and key range. */
@@ -396,6 +436,55 @@ async function checkLoaded(run: RestoreRun): Promise<void> {
   throw new ArchiveError(
     `${displayName(run.record.target)} holds ${rows} rows after loading; the manifest ${run.manifestUrl} says ${run.manifest.rows} rows, key ${run.manifest.keyMin}..${run.manifest.keyMax}: ` +
       "the table is kept for inspection: drop it before running restore again",
+  );
+}
+
+/**
+ * After loading: each column Postgres computed (`generated`) has, over all rows, the same non-NULL
+ * count and min/max as the archived values in the Parquet object(s), rendered as archive verification
+ * renders key columns (parquet-types.ts `postgresKeySummary` / `duckdbKeySummary`). One scan of the
+ * column in DuckDB (columnar: only that column is read) and one scan of the table per generated column.
+ * A fingerprint, not a row-by-row proof; it catches a generation expression changed since the archive
+ * (`ALTER ... SET EXPRESSION`, or the column dropped and added again), which would otherwise restore
+ * other values than were archived. On a difference the target (created and loaded by this restore) is
+ * dropped again, so a re-run does not take it for complete.
+ * @throws ArchiveError naming the column and both fingerprints.
+ */
+async function checkGenerated(run: RestoreRun, files: ReadonlyArray<string>, generated: ReadonlyArray<ManifestColumn>): Promise<void> {
+  if (generated.length === 0) return;
+  const { ctx, exec, manifest, record } = run;
+  const duck = await openDuckdb(ctx.workDir);
+  const differences: string[] = [];
+  try {
+    const alias = manifest.columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
+    const source = `read_parquet([${files.map(quoteLiteral).join(", ")}]) AS t(${alias})`;
+    for (const column of generated) {
+      const ref = `t.${quoteIdent(`c${manifest.columns.indexOf(column)}`)}`;
+      const [archived] = await duck.query(
+        `SELECT CAST(count(${ref}) AS VARCHAR) AS non_null, ${duckdbKeySummary(column.parquetType, ref)} FROM ${source}`,
+        `summarize generated column ${column.name} of the archive`,
+      );
+      // The target's type is the manifest's: restore refuses a parent or target whose types differ.
+      const [restored] = await ctx.sql.unsafe(
+        `select count(${quoteIdent(column.name)})::text as non_null, ${postgresKeySummary(column.pgType, quoteIdent(column.name))} from ${quoteQualified(record.target)}`,
+      );
+      const fingerprint = (row: Record<string, unknown> | undefined) => `${String(row?.non_null)} non-NULL, min ${String(row?.key_min)}, max ${String(row?.key_max)}`;
+      if (fingerprint(archived) !== fingerprint(restored)) {
+        differences.push(`${column.name}: archived ${fingerprint(archived)}; computed ${fingerprint(restored)}`);
+      }
+    }
+  } finally {
+    duck.close();
+  }
+  if (differences.length === 0) {
+    ctx.logger.info("generated columns match the archive", { target: displayName(record.target), columns: generated.map((c) => c.name) });
+    return;
+  }
+  await exec.run({ description: `drop ${displayName(record.target)} again`, statements: [dropTableSql(record.target)], transaction: true });
+  throw new ArchiveError(
+    `${displayName(record.target)} was loaded, but Postgres computed its generated columns with other values than the archive ${run.manifestUrl} holds ` +
+      `(${differences.join("; ")}): the generation expression in ${displayName(record.parent)} changed since the archive. ` +
+      `${displayName(record.target)} was dropped again, nothing is restored; read the archived values from the Parquet object directly (docs/restore.md, "Inspect an archive without restoring")`,
   );
 }
 

@@ -33,12 +33,22 @@ export function checkTableName(name: string): string | null {
 }
 
 /**
- * `CREATE TABLE "s"."t" (LIKE "s"."parent" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`: same columns,
- * defaults, NOT NULL and CHECK constraints as the parent; not partitioned, no indexes (an ATTACH
- * builds the parent's indexes on it; a side table is for reading back).
+ * What a table created `LIKE` a parent takes from it: defaults, NOT NULL and CHECK constraints, the
+ * generation expressions of generated columns (without INCLUDING GENERATED a generated column of the
+ * parent becomes a plain column, and ATTACH refuses the table: `column "g" in child table must be a
+ * generated column`), storage settings and comments. The same list partitions/partition-ddl.ts
+ * `createPartitionViaDefaultSql` uses for a new partition. Not indexes: ATTACH builds the parent's.
+ */
+const LIKE_PARENT_OPTIONS = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS";
+
+/**
+ * `CREATE TABLE "s"."t" (LIKE "s"."parent" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED
+ * INCLUDING STORAGE INCLUDING COMMENTS)` (`LIKE_PARENT_OPTIONS`): same columns as the parent, generated
+ * ones computed by Postgres on load; not partitioned, no indexes (an ATTACH builds the parent's
+ * indexes on it; a side table is for reading back).
  */
 export function createLikeParentSql(target: QualifiedName, parent: QualifiedName): string {
-  return `CREATE TABLE ${quoteQualified(target)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`;
+  return `CREATE TABLE ${quoteQualified(target)} (LIKE ${quoteQualified(parent)} ${LIKE_PARENT_OPTIONS})`;
 }
 
 /**
