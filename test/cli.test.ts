@@ -63,6 +63,38 @@ describe("partkeeper CLI", async () => {
     expect(wrongJob.stderr).toMatch(/explode/);
   });
 
+  it("refuses a --table that is not in the config with exit code 2, naming it, in plan, run and status", async () => {
+    const runsBefore = await sql`select count(*)::int as n from partkeeper.job_run`;
+    for (const command of ["plan", "run", "status"]) {
+      const { code, stdout, stderr } = await runCli([command, "--config", config, "--table", "public.Événements", "--table", "public.evenements"], { DATABASE_URL: url });
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        "partkeeper: public.evenements is not a table in the config: name a configured parent as schema.table, exactly as configured (case-sensitive), " +
+          "or add it to the config's tables; configured: public.Événements\n",
+      );
+    }
+    expect(await sql`select count(*)::int as n from partkeeper.job_run`).toEqual(runsBefore);
+  });
+
+  it("refuses a DATABASE_URL that is not a postgres:// URL with exit code 2, without echoing it", async () => {
+    for (const [value, problem] of [
+      ["host=db.internal user=app password=s3cret", "is not a URL"],
+      ["db.internal:5432/app", "is not a URL"],
+      ["mysql://app:s3cret@db.internal/app", "has scheme mysql://, not postgres:// or postgresql://"],
+      ["postgres://app:s3cret@db.internal:54x32/app", "cannot be parsed as a URL"],
+    ] as const) {
+      const { code, stderr } = await runCli(["plan", "--config", config], { DATABASE_URL: value });
+      expect(code).toBe(2);
+      expect(stderr).toBe(
+        `partkeeper: DATABASE_URL ${problem}: use postgres://user:password@host:5432/database (percent-encode special characters in the user name and password)\n`,
+      );
+    }
+    const flag = await runCli(["status", "--config", config, "--database-url", "localhost"], { DATABASE_URL: url });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^partkeeper: --database-url is not a URL: use postgres:/);
+  });
+
   it("exits 1 when a parent fails, naming it", async () => {
     const missing = path.join(dir, "missing.json");
     await writeFile(missing, JSON.stringify({ tables: [{ table: "nope", strategy: "hash", modulus: 2 }] }));

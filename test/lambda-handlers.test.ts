@@ -75,6 +75,31 @@ describe("Lambda maintain handler (EventBridge Scheduler event, real database)",
     expect(emf.some((d) => d.JobFailed === 1)).toBe(true);
   });
 
+  it("fails an event whose tables are not in the config, naming them, before any change", async () => {
+    configure();
+    const before = await partitionNames(sql, "public", "events");
+    const { error, lines } = await invoke({ job: "maintain", tables: [{ table: "events" }, { table: "Events" }, { schema: "audit", table: "events" }] });
+    expect(error?.name).toBe("ConfigError");
+    expect(error?.message).toBe(
+      "public.Events, audit.events are not tables in the config: name a configured parent as schema.table, exactly as configured (case-sensitive), " +
+        "or add it to the config's tables; configured: public.events",
+    );
+    expect(lines.filter((l) => "_aws" in l && "JobFailed" in l).map((d) => d.JobFailed)).toEqual([1]);
+    expect(await partitionNames(sql, "public", "events")).toEqual(before);
+  });
+
+  it.each([null, "maintain", 42, ["maintain"], true])("fails a non-object event (%j) instead of running the job", async (event) => {
+    configure();
+    const before = await partitionNames(sql, "public", "events");
+    await sql`drop table if exists events_default`; // a full run would create it again
+    const { error } = await invoke(event);
+    expect(error?.message).toBe(
+      `invalid maintain event: expected a JSON object such as {"job":"maintain"}, got ${event === null ? "null" : Array.isArray(event) ? "an array" : typeof event}: ` +
+        "fix the payload of the invocation or the schedule's target input",
+    );
+    expect(await partitionNames(sql, "public", "events")).toEqual(before.filter((n) => n !== "events_default"));
+  });
+
   it("fails the invocation when a parent fails, emitting JobFailed once", async () => {
     configure();
     process.env.PARTKEEPER_CONFIG = JSON.stringify({ tables: [{ table: "no_such_table", strategy: "hash", modulus: 2 }] });

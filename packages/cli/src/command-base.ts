@@ -1,5 +1,5 @@
 import { tsImport } from "tsx/esm/api";
-import { loadConfig, openJobContext, type Config, type JobContext, type Logger } from "@partkeeper/core";
+import { checkDatabaseUrl, loadConfig, openJobContext, type Config, type JobContext, type Logger } from "@partkeeper/core";
 
 /** Options every database command takes. */
 export interface ConnectionOptions {
@@ -36,6 +36,7 @@ export async function withJobContext(
   if (!databaseUrl) {
     throw new UsageError("DATABASE_URL is not set: export DATABASE_URL=postgres://user:pass@host:5432/db or pass --database-url");
   }
+  checkDatabaseUrl(databaseUrl, options.databaseUrl !== undefined ? "--database-url" : "DATABASE_URL");
   const { ctx, close } = await openJobContext({ databaseUrl, config, logger: cliLogger(Boolean(options.verbose)) });
   try {
     return await body(ctx, config);

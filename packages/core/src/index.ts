@@ -5,6 +5,7 @@ export type { Config, ConfigInput, TablePolicy } from "./config/schema.ts";
 export type { JobContext, Logger, Metrics } from "./context.ts";
 export { silentLogger, noMetrics } from "./context.ts";
 export { createClient, type Sql } from "./db/client.ts";
+export { checkDatabaseUrl } from "./db/check-database-url.ts";
 export { ConfigError, UnmanageableTableError, LockTimeoutError, ArchiveError } from "./errors.ts";
 export { qualifiedName, displayName, type QualifiedName } from "./identifier.ts";
 export { JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics as PowertoolsMetrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import type { z } from "zod";
-import { ConfigError, formatIssues, openJobContext, parseConfig, type JobContext, type Logger as CoreLogger, type Metrics } from "@partkeeper/core";
+import { checkDatabaseUrl, ConfigError, formatIssues, openJobContext, parseConfig, type JobContext, type Logger as CoreLogger, type Metrics } from "@partkeeper/core";
 
 /** Stop starting new actions this long before the Lambda timeout, ms (an archive step can take a while). */
 export const DEADLINE_MARGIN_MS = 90_000;
@@ -25,6 +25,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
   const config = parseConfig(raw, "PARTKEEPER_CONFIG", env.PARTKEEPER_ARCHIVE || undefined);
   const databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) throw new ConfigError("DATABASE_URL is not set: link the database secret to this function");
+  checkDatabaseUrl(databaseUrl, "DATABASE_URL");
   return { config, databaseUrl };
 }
 
@@ -71,6 +72,13 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
     metrics.setDefaultDimensions({ Job: job });
     logger.addContext(context);
     try {
+      // A scheduled target always sends an object; null, a string or an array is a mistake, not "run everything".
+      if (event !== undefined && (event === null || typeof event !== "object" || Array.isArray(event))) {
+        const got = event === null ? "null" : Array.isArray(event) ? "an array" : typeof event;
+        throw new ConfigError(
+          `invalid ${job} event: expected a JSON object such as {"job":"${job}"}, got ${got}: fix the payload of the invocation or the schedule's target input`,
+        );
+      }
       const parsed = eventSchema.safeParse(event ?? {});
       if (!parsed.success) throw new ConfigError(`invalid ${job} event:\n${formatIssues(parsed.error)}`);
       const { config, databaseUrl } = readEnvironment();

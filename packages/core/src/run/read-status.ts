@@ -1,4 +1,5 @@
 import { readCatalog } from "../catalog/read-catalog.ts";
+import { selectTables } from "../config/select-tables.ts";
 import type { JobContext } from "../context.ts";
 import { hasPartkeeperSchema } from "../db/migrate.ts";
 import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
@@ -35,10 +36,13 @@ export interface StatusReport {
   readonly recentRuns: ReadonlyArray<JobRunStatus>;
 }
 
-/** Read-only health of every configured parent (or only those in `only`) and the latest job runs; changes nothing. */
+/**
+ * Read-only health of every configured parent (or only those in `only`) and the latest job runs; changes nothing.
+ * @throws ConfigError when `only` names a table that is not in the config.
+ */
 export async function readStatus(ctx: JobContext, only?: ReadonlyArray<QualifiedName>): Promise<StatusReport> {
   const now = ctx.clock();
-  const policies = ctx.config.tables.filter((t) => !only || only.some((q) => q.schema === t.schema && q.name === t.table));
+  const policies = selectTables(ctx.config, only);
   const requests = policies.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
   const snapshot = await readCatalog(ctx.sql, requests);
   const parents: ParentStatus[] = [];

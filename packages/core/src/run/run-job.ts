@@ -1,6 +1,7 @@
 import { archivePartition, type ArchiveOutcome } from "../archive/archive-partition.ts";
 import { readCatalog } from "../catalog/read-catalog.ts";
 import type { TablePolicy } from "../config/schema.ts";
+import { selectTables } from "../config/select-tables.ts";
 import type { JobContext } from "../context.ts";
 import { jobDdlExecutor } from "../db/ddl-executor.ts";
 import { migrate } from "../db/migrate.ts";
@@ -66,14 +67,13 @@ export interface JobSummary {
  * Runs one job over every configured parent (STYLE.md rule 11: per-parent results, keep going).
  * Per parent: take the advisory lock, read the catalog, plan, apply each action in order. A parent
  * whose action fails stops there (later actions may depend on it) and is reported failed.
- * Never throws for a parent's failure; throws only when the database cannot be reached at all.
+ * Never throws for a parent's failure; throws only when the database cannot be reached at all, or
+ * ConfigError (before any SQL) when `only` names a table that is not in the config.
  */
 export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<JobSummary> {
   const started = ctx.clock();
   const which = { future: options.job !== "archive", expired: options.job !== "maintain" };
-  const policies = ctx.config.tables.filter(
-    (t) => !options.only || options.only.some((q) => q.schema === t.schema && q.name === t.table),
-  );
+  const policies = selectTables(ctx.config, options.only);
   let jobRunId: number | null = null;
   if (!options.dryRun) {
     await migrate(ctx.sql, ctx.config.lockTimeoutMs);
