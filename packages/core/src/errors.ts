@@ -11,6 +11,14 @@ export class UnmanageableTableError extends Error {
   override readonly name = "UnmanageableTableError";
 }
 
+/**
+ * The database role lacks a privilege partkeeper needs (SQLSTATE 42501 insufficient_privilege);
+ * the message names the grant, or who can do the step instead.
+ */
+export class InsufficientPrivilegeError extends Error {
+  override readonly name = "InsufficientPrivilegeError";
+}
+
 /** A DDL statement that kept failing on lock_timeout after every retry. */
 export class LockTimeoutError extends Error {
   override readonly name = "LockTimeoutError";

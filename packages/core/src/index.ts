@@ -6,7 +6,7 @@ export type { JobContext, Logger, Metrics } from "./context.ts";
 export { silentLogger, noMetrics } from "./context.ts";
 export { createClient, type Sql } from "./db/client.ts";
 export { checkDatabaseUrl } from "./db/check-database-url.ts";
-export { ConfigError, UnmanageableTableError, LockTimeoutError, ArchiveError } from "./errors.ts";
+export { ConfigError, UnmanageableTableError, LockTimeoutError, ArchiveError, InsufficientPrivilegeError } from "./errors.ts";
 export { qualifiedName, displayName, type QualifiedName } from "./identifier.ts";
 export { JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";
 export { runJob, type JobSelection, type JobSummary, type ParentResult, type ActionOutcome, type RunJobOptions } from "./run/run-job.ts";
