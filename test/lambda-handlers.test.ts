@@ -115,6 +115,15 @@ describe("Lambda maintain handler (EventBridge Scheduler event, real database)",
     const { error } = await invoke({ job: "maintain" });
     expect(error?.message).toMatch(/tables\.0\.interval/);
   });
+
+  it("fails clearly when DATABASE_URL is not a postgres:// URL, without echoing it", async () => {
+    configure();
+    process.env.DATABASE_URL = "host=db.internal user=app password=s3cret";
+    const { error } = await invoke({ job: "maintain" });
+    expect(error?.message).toBe(
+      "DATABASE_URL is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the user name and password)",
+    );
+  });
 });
 
 describe("Lambda archive handler (real database, real S3 API)", async () => {

@@ -30,7 +30,7 @@ describe("maintain with a steady concurrent writer", async () => {
     const updatesById = new Map<number, number>();
     let stop = false;
     const day = (month: number, i: number) => new Date(Date.UTC(2026, month, 1 + (i % 28), i % 24)).toISOString();
-    // Months 9 (existing partition), 10 (moved now), 11 (premade via the default), and key updates into 10.
+    // Months 9 (existing partition), 10 (moved now), 11 (premade via the default); updates, deletes and key updates into 10.
     const writer = async (name: string, step: (i: number) => Promise<void>) => {
       for (let i = 0; !stop; i++) {
         try {
@@ -57,6 +57,12 @@ describe("maintain with a steady concurrent writer", async () => {
         const [row] = await writerSql`update "Orders" set updates = updates + 1 where id = ${id} returning id`;
         if (row) updatesById.set(id, (updatesById.get(id) ?? 0) + 1);
       }),
+      writer("delete", async (i) => {
+        // DELETE through the parent of a row in the month being moved, right after inserting it.
+        const [row] = await writerSql`insert into "Orders" ("placedAt", writer) values (${day(10, i)}, 'delete') returning id`;
+        const deleted = await writerSql`delete from "Orders" where id = ${row!.id}`;
+        if (deleted.count !== 1) errors.push(`delete: row ${row!.id} not found`);
+      }),
       writer("move-key", async (i) => {
         // Cross-partition UPDATE through the parent: a row of October moves into the month being moved.
         const [row] = await writerSql`insert into "Orders" ("placedAt", writer) values (${day(9, i)}, 'move-key') returning id`;
@@ -79,7 +85,7 @@ describe("maintain with a steady concurrent writer", async () => {
       expect(inserted.filter((r) => r.writer.startsWith("nov")).length).toBeGreaterThan(0);
 
       // Every committed row is present, in the partition its key belongs to; none is left in the default.
-      const rows = await sql`select writer, "placedAt", tableoid::regclass::text as p from "Orders" where writer <> 'seed'`;
+      const rows = await sql`select writer, "placedAt", tableoid::regclass::text as p from "Orders" where writer not in ('seed', 'delete')`;
       expect(rows.length).toBe(inserted.length);
       for (const r of rows) {
         const month = (r.placedAt as Date).toISOString().slice(0, 7).replace("-", "_");
@@ -87,6 +93,7 @@ describe("maintain with a steady concurrent writer", async () => {
       }
       const [seed] = await sql`select count(*)::int as n, count(*) filter (where tableoid = '"Orders_default"'::regclass)::int as in_default from "Orders" where writer = 'seed'`;
       expect(seed).toEqual({ n: seeded, in_default: 0 });
+      expect(await sql`select id from "Orders" where writer = 'delete'`).toHaveLength(0);
       const updated = await sql`select id::int, updates from "Orders" where updates > 0`;
       expect(new Map(updated.map((r) => [r.id as number, r.updates as number]))).toEqual(updatesById);
       expect(await partitionNames(sql, "public", "Orders")).toEqual([
