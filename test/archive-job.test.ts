@@ -181,16 +181,24 @@ describe("archive failures lose nothing", async () => {
     const summary = await runJob(drop, { job: "archive", dryRun: false });
     expect(summary.ok).toBe(false);
     const [changed, unchanged] = summary.parents[0]!.actions;
-    expect(changed).toMatchObject({ status: "failed", errorName: "ArchiveVerificationError" });
-    expect(changed!.error).toMatch(/archive verification failed for public\.reattached_p2026_05: rows \d+ in s3:\/\/.* vs \d+ in the table; the table is kept/);
-    expect(changed!.error).toContain(`rows ${archivedRows} in`);
-    expect(changed!.error).toContain(`vs ${archivedRows + 1} in the table`);
-    // The changed partition is kept (detached), with its new row; nothing was dropped.
-    const [kept] = await sql`select count(*)::int as n from reattached_p2026_05`;
-    expect(kept!.n).toBe(archivedRows + 1);
-    expect(await partitionNames(sql, "public", "reattached")).not.toContain("reattached_p2026_05");
+    // Exported afresh under the next key and verified, but its manifest (written once) commits the
+    // archive of the earlier content: a conflict for an operator, not a drop.
+    expect(changed).toMatchObject({ status: "failed", errorName: "ArchiveConflictError" });
+    expect(changed!.error).toMatch(/manifest\.json already commits an archive of other content \(\d+ rows/);
+    expect(changed!.error).toContain(`(${archivedRows} rows, created`);
+    expect(changed!.error).toContain(`holds now (${archivedRows + 1} rows)`);
+    // The changed partition is kept with its new row and attached again: nothing vanished from the parent.
+    const [kept] = await sql`select count(*)::int as n from reattached where id = 999999`;
+    expect(kept!.n).toBe(1);
+    expect(await partitionNames(sql, "public", "reattached")).toContain("reattached_p2026_05");
     expect(unchanged).toBeUndefined(); // the parent stops at its first failure
-    const [record] = await sql`select state from partkeeper.archive where partition_name = 'reattached_p2026_05' and state <> 'kept'`;
-    expect(record!.state).toBe("exported");
+    const [record] = await sql`select state, attempt, object_key from partkeeper.archive where partition_name = 'reattached_p2026_05' and state <> 'kept'`;
+    expect(record).toMatchObject({ state: "detached", attempt: 2, object_key: "public/reattached/public/reattached_p2026_05/data.2.parquet" });
+
+    // Rerunning neither drops it nor writes another object.
+    const again = await runJob(drop, { job: "archive", dryRun: false });
+    expect(again.parents[0]!.actions[0]).toMatchObject({ status: "failed", errorName: "ArchiveConflictError" });
+    const objects = await drop.store!.list("public/reattached/public/reattached_p2026_05/");
+    expect(objects.map((o) => o.key.split("/").pop()).sort()).toEqual(["data.2.parquet", "data.parquet", "manifest.json"]);
   });
 });

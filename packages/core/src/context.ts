@@ -43,4 +43,9 @@ export interface JobContext {
   readonly deadline: number;
   /** Scratch directory for export files (Lambda: under /tmp). */
   readonly workDir: string;
+  /**
+   * Memory of the process running the job, MB (Lambda: the function's memory size); DuckDB's
+   * memory_limit is derived from it (archive/duckdb-session.ts). Undefined: DuckDB's default.
+   */
+  readonly memoryMb?: number | undefined;
 }

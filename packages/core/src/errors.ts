@@ -33,3 +33,12 @@ export class ArchiveError extends Error {
 export class ArchiveVerificationError extends ArchiveError {
   override readonly name = "ArchiveVerificationError";
 }
+
+/**
+ * The partition's manifest (written once) already commits an archive of other content: an earlier
+ * archive of this partition, attached again and changed since, or of an earlier table of the same
+ * name. The partition is kept; an operator decides (docs/deploy.md, "Archive conflict").
+ */
+export class ArchiveConflictError extends ArchiveError {
+  override readonly name = "ArchiveConflictError";
+}

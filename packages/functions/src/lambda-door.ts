@@ -88,6 +88,8 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
         logger: powertoolsLogger(logger),
         metrics: powertoolsMetrics(metrics),
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+        // DuckDB's memory_limit is derived from the function's memory, not from what it detects.
+        memoryMb: Number(context.memoryLimitInMB) || undefined,
       });
       let result: R;
       try {

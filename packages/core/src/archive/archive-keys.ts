@@ -44,6 +44,16 @@ export function archiveKeys(options: ArchiveKeysOptions): ArchiveKeys {
   return Object.freeze({ directory, data: `${directory}/data.parquet`, manifest: `${directory}/manifest.json` });
 }
 
+/**
+ * Key of the data object written by export attempt `attempt` (1, 2, ...): `data.parquet`, then
+ * `data.2.parquet`, ... An attempt whose stored object failed verification is followed by a fresh
+ * export under the next key, since archive objects are written once and never overwritten.
+ */
+export function dataKey(keys: ArchiveKeys, attempt: number): string {
+  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new ArchiveError(`export attempt must be a positive integer, got ${attempt}`);
+  return attempt === 1 ? keys.data : `${keys.directory}/data.${attempt}.parquet`;
+}
+
 /** Where one partition's archive lives: the store, its keys, and full `s3://` URLs for messages. */
 export interface PartitionArchive {
   readonly store: ObjectStore;

@@ -1,21 +1,20 @@
 import { rm } from "node:fs/promises";
-import path from "node:path";
-import type { ArchiveState, ColumnInfo, ParentInfo } from "../catalog/types.ts";
+import type { ArchiveState, ParentInfo } from "../catalog/types.ts";
 import type { JobContext } from "../context.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { detachPartition } from "../partitions/detach-partition.ts";
-import { dropTableSql } from "../partitions/partition-ddl.ts";
+import { attachPartitionSql } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
-import { PARTKEEPER_VERSION } from "../version.ts";
-import { locateArchive } from "./archive-keys.ts";
+import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
+import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
 import { exportToParquet } from "./export-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
-import { mapColumn } from "./parquet-types.ts";
-import { summarizeRelation } from "./partition-summary.ts";
-import { readParquetSummary, sha256File } from "./read-parquet.ts";
+import { summarizeRelationContent } from "./partition-summary.ts";
+import type { ContentRelationSummary } from "./read-parquet.ts";
+import { verifyArchive } from "./verify-archive.ts";
 
 /** What archiving one partition produced. */
 export interface ArchiveOutcome {
@@ -32,23 +31,39 @@ export interface ArchiveOutcome {
   readonly finalState: "dropped" | "kept";
 }
 
+/** The live `partkeeper.archive` row of a partition. */
 interface ArchiveRow {
   id: number;
   state: ArchiveState;
+  /** Export attempt whose data object is current (archive-keys.ts `dataKey`). */
+  attempt: number;
+  objectKey: string | null;
+  exportSha256: string | null;
 }
 
 /**
- * Archives one expired partition, resuming wherever a previous run stopped (DESIGN rules 6, 7):
- * record intent -> detach -> export to Parquet and upload (written once) -> verify by downloading
- * the stored object and comparing rows and key range with the table -> write the manifest (the
- * commit marker) -> record verified -> drop (or keep, `keepTable`). Each step is recorded in
- * `partkeeper.archive` after it completes, so a crash after any step is finished by the next run;
- * nothing is dropped before `verified` is recorded.
+ * Archives one expired partition, resuming wherever a previous run stopped (DESIGN rules 6, 7, 11):
  *
- * Before detaching anything the store is probed, so an unreachable S3 endpoint leaves the
- * partition attached. Returns null in a dry run (the steps are only recorded in `exec.log`).
- * @throws ArchiveError (store unreachable, upload failed), ArchiveVerificationError (read-back
- *   differs: the table is kept), LockTimeoutError (detach or drop could not get its lock).
+ * 1. the archive location must accept a write (before any DDL: a missing bucket or a denied write
+ *    leaves the partition attached);
+ * 2. record intent -> detach -> guard the detached partition (archive-guard.ts: a write into it by
+ *    name fails loudly until the drop);
+ * 3. export to Parquet under the attempt's key (written once, with a SHA-256 checksum per request)
+ *    while Postgres computes the partition's content summary -> record `exported`;
+ * 4. verify bytes and content (verify-archive.ts) -> manifest -> record `verified`;
+ * 5. drop (in one transaction proving the guard held) -> `dropped`; or, with `keepTable`, remove the
+ *    guard -> `kept`.
+ *
+ * Each step is recorded in `partkeeper.archive` after it completes, so a crash after any step is
+ * finished by the next run. When export, upload or verification fails, the partition is attached to
+ * its parent again before the error is thrown, so its rows are never invisible longer than the run;
+ * a failed verification also moves the record to the next attempt, so the next run exports afresh
+ * under a new key (a stored object is never reused once it failed, nor overwritten).
+ *
+ * Returns null in a dry run (every step is only recorded in `exec.log`).
+ * @throws ArchiveError (store unreachable or not writable, export or upload failed),
+ *   ArchiveVerificationError (stored object missing or different: the partition is kept),
+ *   LockTimeoutError (a DDL step could not get its lock).
  */
 export async function archivePartition(
   ctx: JobContext,
@@ -57,166 +72,199 @@ export async function archivePartition(
   action: ArchivePartitionAction,
   jobRunId: number | null,
 ): Promise<ArchiveOutcome | null> {
-  const { store, keys, url } = locateArchive(ctx, action.parent, action.partition, "archive");
-
+  const archive = locateArchive(ctx, action.parent, action.partition, "archive");
+  const { store, keys, url } = archive;
   if (exec.dryRun) {
-    await detachPartition(exec, parent, action.partition);
-    await exec.run({
-      description: `export ${displayName(action.partition)}`,
-      statements: [`-- export to ${url(keys.data)} (Parquet, ZSTD), verify by reading it back, then write ${url(keys.manifest)}`],
-      transaction: false,
-    });
-    if (!action.keepTable) await exec.run({ description: `drop ${displayName(action.partition)}`, statements: [dropTableSql(action.partition)], transaction: true });
+    await planArchive(exec, parent, action, archive);
     return null;
   }
 
-  await store.head(keys.manifest); // fail here, with the partition still attached, if S3 is unreachable
-  const key = parent.keyColumns[0] ?? null;
+  await store.checkWritable();
   const partitionBytes = await relationBytes(ctx, action.partition);
   let record = await recordIntent(ctx, action, jobRunId);
-  const setState = async (
-    state: ArchiveState,
-    fields: { objectKey?: string; manifestKey?: string; rows?: number; bytes?: number; sha256?: string } = {},
-  ) => {
+  const log = { partition: displayName(action.partition), archiveId: record.id };
+  const setState = async (state: ArchiveState, fields: Partial<Omit<ArchiveRow, "id" | "state">> & { manifest?: Manifest; lastError?: string } = {}) => {
+    const m = fields.manifest;
     await ctx.sql`
       update partkeeper.archive set state = ${state}, updated_at = now(),
+        attempt = coalesce(${fields.attempt ?? null}::int, attempt),
         object_key = coalesce(${fields.objectKey ?? null}, object_key),
-        manifest_key = coalesce(${fields.manifestKey ?? null}, manifest_key),
-        rows = coalesce(${fields.rows ?? null}::bigint, rows),
-        bytes = coalesce(${fields.bytes ?? null}::bigint, bytes),
-        sha256 = coalesce(${fields.sha256 ?? null}, sha256)
+        export_sha256 = coalesce(${fields.exportSha256 ?? null}, export_sha256),
+        manifest_key = coalesce(${m ? keys.manifest : null}, manifest_key),
+        rows = coalesce(${m?.rows ?? null}::bigint, rows),
+        bytes = coalesce(${m?.bytes ?? null}::bigint, bytes),
+        sha256 = coalesce(${m?.sha256 ?? null}, sha256),
+        last_error = ${fields.lastError ?? null}
       where id = ${record.id}`;
-    record = { ...record, state };
-    ctx.logger.info("archive step recorded", { partition: displayName(action.partition), state, archiveId: record.id });
+    record = { ...record, ...fields, state };
+    ctx.logger.info("archive step recorded", { ...log, state, attempt: record.attempt });
   };
 
-  if (record.state === "intent") {
-    await detachPartition(exec, parent, action.partition);
-    await setState("detached");
-  } else if (await detachPartition(exec, parent, action.partition)) {
-    // Attached again since an earlier run (a restore, an operator): it may hold rows written since
-    // its export, so it is exported and verified again before anything is dropped.
+  const wasAttached = await detachPartition(exec, parent, action.partition);
+  if (wasAttached && (record.state === "exported" || record.state === "verified")) {
+    // Attached again since its export (an operator, a restore): it may hold rows written since, so
+    // it is exported afresh, under a new key.
+    await setState("detached", { attempt: record.attempt + 1, objectKey: dataKey(keys, record.attempt + 1), lastError: "attached again after its export" });
+  } else if (record.state === "intent" || wasAttached) {
     await setState("detached");
   }
-  if (record.state === "detached") {
-    const exported = await exportToParquet({
-      openCopyClient: ctx.openCopyClient,
-      relation: action.partition,
-      columns: parent.columns,
-      workDir: ctx.workDir,
-    });
-    try {
-      await store.putFile(keys.data, exported.file, {
-        contentType: "application/vnd.apache.parquet",
-        metadata: { sha256: exported.sha256, rows: String(exported.rows) },
-      });
-    } finally {
-      await rm(exported.file, { force: true });
-    }
-    await setState("exported", { objectKey: keys.data });
-  }
+
   let manifest: Manifest | null = null;
-  if (record.state === "exported") {
-    manifest = await verifyAndCommit(ctx, parent, action, keys, key, url);
-    await setState("verified", { manifestKey: keys.manifest, rows: manifest.rows, bytes: manifest.bytes, sha256: manifest.sha256 });
-  }
-  if (record.state === "verified") {
-    if (action.keepTable) {
-      await setState("kept");
-    } else {
-      await exec.run({ description: `drop archived partition ${displayName(action.partition)}`, statements: [dropTableSql(action.partition)], transaction: true });
-      await setState("dropped");
+  try {
+    if (record.state === "verified" && !action.keepTable && (await relationExists(exec, action.partition)) && !(await hasArchiveGuard(exec, action.partition))) {
+      // Verified without the guard in place (a record from a partkeeper without guards, or the guard
+      // was removed): writes may have reached the table since, so it is verified again under the guard.
+      await installArchiveGuard(exec, action.partition);
+      await setState("exported");
+    } else if (record.state === "detached" || record.state === "exported") {
+      await installArchiveGuard(exec, action.partition);
     }
+    let tableSummary: Promise<ContentRelationSummary> | null = null;
+    if (record.state === "detached") {
+      // The partition is frozen by its guard: Postgres summarizes it while the export reads it.
+      tableSummary = summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
+      tableSummary.catch(() => {});
+      const objectKey = dataKey(keys, record.attempt);
+      const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey);
+      await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
+    }
+    if (record.state === "exported") {
+      manifest = await verifyArchive(ctx, {
+        parent,
+        action,
+        archive,
+        objectKey: record.objectKey ?? keys.data,
+        exportSha256: record.exportSha256,
+        tableSummary,
+      });
+      await setState("verified", { manifest });
+    }
+  } catch (error) {
+    // A stored object that failed verification is never reused: the next run exports under the next key.
+    const attempt = error instanceof ArchiveVerificationError ? record.attempt + 1 : record.attempt;
+    const attached = await reattachAfterFailure(ctx, exec, action, error as Error);
+    // Attached again, it may take writes: the next run detaches and exports it again (reusing the
+    // attempt's object if it is stored and the content still matches). Else resume where it stopped.
+    const state = attached || attempt !== record.attempt ? "detached" : record.state;
+    await setState(state, { attempt, objectKey: dataKey(keys, attempt), lastError: (error as Error).message });
+    throw error;
+  }
+
+  if (record.state === "verified") {
+    if (!(await relationExists(exec, action.partition))) {
+      // Dropped by a run that crashed before recording it.
+    } else if (action.keepTable) {
+      await exec.run({ description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true });
+    } else {
+      await exec.run({ description: `drop archived partition ${displayName(action.partition)}`, statements: dropGuardedPartitionSql(action.partition), transaction: true });
+    }
+    await setState(action.keepTable ? "kept" : "dropped");
   }
   manifest ??= parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
+  const objectKey = manifest.objects[0]?.key ?? keys.data;
   return {
     archiveId: record.id,
     rows: manifest.rows,
     bytes: manifest.bytes,
     partitionBytes,
-    objectKey: keys.data,
-    objectUrl: url(keys.data),
+    objectKey,
+    objectUrl: url(objectKey),
     manifestKey: keys.manifest,
     finalState: record.state === "kept" ? "kept" : "dropped",
   };
 }
 
 /**
- * Downloads the stored Parquet object, checks it against the (detached, not yet dropped) table,
- * and writes the manifest once. An existing manifest (a crash after writing it) must describe the
- * same object, else ArchiveVerificationError.
+ * Exports the partition and uploads it once under `objectKey`; returns the SHA-256 the stored object
+ * must have (null when an object already stored there carries none: verification then fails).
  */
-async function verifyAndCommit(
+async function exportAndUpload(
   ctx: JobContext,
   parent: ParentInfo,
   action: ArchivePartitionAction,
-  keys: { data: string; manifest: string },
-  key: ColumnInfo | null,
-  url: (key: string) => string,
-): Promise<Manifest> {
-  const store = ctx.store!;
-  const file = path.join(ctx.workDir, `verify-${process.pid}-${Date.now()}.parquet`);
+  archive: PartitionArchive,
+  objectKey: string,
+): Promise<string | null> {
+  const exported = await exportToParquet({
+    openCopyClient: ctx.openCopyClient,
+    relation: action.partition,
+    columns: parent.columns,
+    workDir: ctx.workDir,
+    memoryMb: ctx.memoryMb,
+  });
   try {
-    const { bytes } = await store.getToFile(keys.data, file);
-    const [sha256, stored, table] = await Promise.all([
-      sha256File(file),
-      readParquetSummary(file, key?.name ?? null, ctx.workDir),
-      summarizeRelation(ctx.sql, action.partition, key),
-    ]);
-    const mismatch = (["rows", "keyMin", "keyMax"] as const).filter((f) => String(stored[f]) !== String(table[f]));
-    if (mismatch.length) {
-      throw new ArchiveVerificationError(
-        `archive verification failed for ${displayName(action.partition)}: ${mismatch
-          .map((f) => `${f} ${String(stored[f])} in ${url(keys.data)} vs ${String(table[f])} in the table`)
-          .join(", ")}; the table is kept (detached); inspect the object, remove it, and run again`,
-      );
-    }
-    const manifest: Manifest = {
-      formatVersion: 1,
-      parent: { schema: action.parent.schema, name: action.parent.name },
-      partition: { schema: action.partition.schema, name: action.partition.name },
-      boundExpression: action.boundExpression,
-      columns: parent.columns.map((c) => {
-        const m = mapColumn(c);
-        return { name: m.name, pgType: m.pgType, parquetType: m.parquetType };
-      }),
-      rows: table.rows,
-      bytes,
-      sha256,
-      objects: [{ key: keys.data, rows: table.rows, bytes, sha256 }],
-      partkeeperVersion: PARTKEEPER_VERSION,
-      createdAt: ctx.clock().toISOString(),
-      keyColumn: key?.name ?? null,
-      keyMin: table.keyMin,
-      keyMax: table.keyMax,
-    };
-    if ((await store.putJson(keys.manifest, manifest)) === "exists") {
-      const existing = parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
-      if (existing.sha256 !== sha256 || existing.rows !== table.rows) {
-        throw new ArchiveVerificationError(
-          `${url(keys.manifest)} already exists and describes another object (sha256 ${existing.sha256}, ${existing.rows} rows); the table is kept: inspect and remove the stale archive, then run again`,
-        );
-      }
-      return existing;
-    }
-    return manifest;
+    const outcome = await archive.store.putFile(objectKey, exported.file, {
+      contentType: "application/vnd.apache.parquet",
+      metadata: { sha256: exported.sha256, rows: String(exported.rows) },
+      sha256: exported.sha256,
+    });
+    if (outcome === "created") return exported.sha256;
   } finally {
-    await rm(file, { force: true });
+    await rm(exported.file, { force: true });
   }
+  // Stored by an earlier run of this attempt (written once, so not replaced): it is verified against
+  // the checksum of its own export, and its content against the partition as it is now.
+  return (await archive.store.head(objectKey))?.metadata.sha256 ?? null;
+}
+
+/**
+ * Attaches the partition to its parent again after a failed export, upload or verification, so its
+ * rows are visible through the parent while the archive waits for the next run. Extends `error`'s
+ * message with the outcome; returns true when the partition is attached.
+ */
+async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, action: ArchivePartitionAction, error: Error): Promise<boolean> {
+  try {
+    if (!(await relationExists(exec, action.partition))) return false;
+    const [row] = await ctx.sql`select 1 from pg_inherits where inhrelid = to_regclass(${quoteQualified(action.partition)})`;
+    if (!row) {
+      await exec.run({
+        description: `attach ${displayName(action.partition)} again after the failed archive step`,
+        statements: [attachPartitionSql(action.parent, action.partition, action.boundExpression)],
+        transaction: true,
+      });
+    }
+    ctx.logger.warn("archive step failed; partition attached again", { partition: displayName(action.partition), error: error.message });
+    error.message += `; ${displayName(action.partition)} is attached to ${displayName(action.parent)} again until the next run`;
+    return true;
+  } catch (attachError) {
+    error.message += `; ${displayName(action.partition)} could not be attached again (${(attachError as Error).message}): it stays detached, nothing is lost, and the next run resumes`;
+    return false;
+  }
+}
+
+/** The dry run: the steps `run` would take, through the executor's log (STYLE rule 9). */
+async function planArchive(exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, archive: PartitionArchive): Promise<void> {
+  const { keys, url } = archive;
+  await detachPartition(exec, parent, action.partition);
+  await installArchiveGuard(exec, action.partition);
+  await exec.run({
+    description: `export ${displayName(action.partition)}`,
+    statements: [
+      `-- check that ${archive.store.location} accepts writes; export to ${url(keys.data)} (Parquet, ZSTD, SHA-256 checksum on upload); ` +
+        `verify the stored bytes and every value against the partition, then write ${url(keys.manifest)}`,
+    ],
+    transaction: false,
+  });
+  await exec.run(
+    action.keepTable
+      ? { description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true }
+      : { description: `drop archived partition ${displayName(action.partition)}`, statements: dropGuardedPartitionSql(action.partition), transaction: true },
+  );
 }
 
 /** The live archive record of this partition, created in state `intent` if there is none. */
 async function recordIntent(ctx: JobContext, action: ArchivePartitionAction, jobRunId: number | null): Promise<ArchiveRow> {
   const { sql } = ctx;
+  const columns = sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256"`;
   const [created] = await sql<ArchiveRow[]>`
     insert into partkeeper.archive (parent_schema, parent_name, partition_schema, partition_name, bound_expression, state, job_run_id)
     values (${action.parent.schema}, ${action.parent.name}, ${action.partition.schema}, ${action.partition.name},
             ${action.boundExpression}, 'intent', ${jobRunId})
     on conflict (partition_schema, partition_name) where state not in ('dropped', 'kept') do nothing
-    returning id::float8 as id, state`;
+    returning ${columns}`;
   if (created) return created;
   const [existing] = await sql<ArchiveRow[]>`
-    select id::float8 as id, state from partkeeper.archive
+    select ${columns} from partkeeper.archive
     where partition_schema = ${action.partition.schema} and partition_name = ${action.partition.name}
       and state not in ('dropped', 'kept')`;
   if (!existing) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);

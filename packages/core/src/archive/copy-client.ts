@@ -37,11 +37,19 @@ export async function withCopyClient<T>(open: OpenCopyClient, work: (sql: postgr
         `the COPY client must be created with max: 1 (got max: ${sql.options.max}): session settings and the COPY must share one connection`,
       );
     }
-    for (const [name, value] of COPY_SESSION_SETTINGS) {
-      await sql`select set_config(${name}, ${value}, false)`;
-    }
+    await applyArchiveSessionSettings(sql, false);
     return await work(sql);
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Applies the archive COPY session settings on `sql` (a single connection or a transaction):
+ * session-wide, or `local` to the current transaction (`set_config(name, value, true)`).
+ */
+export async function applyArchiveSessionSettings(sql: postgres.Sql | postgres.TransactionSql, local: boolean): Promise<void> {
+  for (const [name, value] of COPY_SESSION_SETTINGS) {
+    await sql`select set_config(${name}, ${value}, ${local})`;
   }
 }

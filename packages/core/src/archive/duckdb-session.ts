@@ -10,19 +10,39 @@ export interface DuckdbSession {
   close(): void;
 }
 
+/** How much memory DuckDB may use. */
+export interface DuckdbOptions {
+  /**
+   * Memory of the process that runs the job, MB (Lambda: the function's memory size). DuckDB's
+   * `memory_limit` is set to DUCKDB_MEMORY_SHARE of it, leaving the rest to Node, postgres.js and
+   * the S3 upload's part buffers. Default: DuckDB's own default (80 % of the memory it detects).
+   */
+  readonly memoryMb?: number | undefined;
+}
+
+/** Share of the process memory DuckDB may use (the rest: Node heap, COPY and S3 buffers). */
+export const DUCKDB_MEMORY_SHARE = 0.6;
+
+/** DuckDB's `memory_limit` for a process with `memoryMb` of memory, bytes; null: DuckDB's default. */
+export function duckdbMemoryLimitBytes(memoryMb: number | undefined): number | null {
+  return memoryMb === undefined ? null : Math.floor(memoryMb * DUCKDB_MEMORY_SHARE) * 1024 * 1024;
+}
+
 /**
  * Opens an in-memory DuckDB whose temp and home directories live inside `workDir` (on Lambda only
- * /tmp is writable), with TimeZone = 'UTC' (TIMESTAMPTZ values print with `+00`) and extension
+ * /tmp is writable), with `memory_limit` from `options.memoryMb` (DuckDB spills to the temp
+ * directory beyond it), with TimeZone = 'UTC' (TIMESTAMPTZ values print with `+00`) and extension
  * auto-install off: the json, parquet and icu extensions are statically linked into
  * `@duckdb/node-api` 1.5 (`duckdb_extensions().install_mode`), and a
  * Lambda has no network path to DuckDB's extension repository anyway.
  * @throws ArchiveError when DuckDB cannot start; `query` throws ArchiveError naming `what`.
  */
-export async function openDuckdb(workDir: string): Promise<DuckdbSession> {
+export async function openDuckdb(workDir: string, options: DuckdbOptions = {}): Promise<DuckdbSession> {
   const home = path.join(workDir, "duckdb-home");
   const temp = path.join(workDir, "duckdb-tmp");
   await mkdir(home, { recursive: true });
   await mkdir(temp, { recursive: true });
+  const memoryLimit = duckdbMemoryLimitBytes(options.memoryMb);
   let instance: DuckDBInstance;
   let connection: DuckDBConnection;
   try {
@@ -31,6 +51,7 @@ export async function openDuckdb(workDir: string): Promise<DuckdbSession> {
       temp_directory: temp,
       extension_directory: path.join(home, "extensions"),
       autoinstall_known_extensions: "false",
+      ...(memoryLimit === null ? {} : { memory_limit: `${Math.floor(memoryLimit / 1024 / 1024)}MB` }),
     });
     connection = await instance.connect();
     // Not in the create options: TimeZone is an ICU setting, registered only once ICU has loaded.

@@ -7,7 +7,7 @@ import type { ColumnInfo } from "../catalog/types.ts";
 import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
-import { openDuckdb } from "./duckdb-session.ts";
+import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
 import type { ManifestColumn } from "./manifest.ts";
 import { mapColumn, type ColumnMapping } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
@@ -16,8 +16,22 @@ import { sha256File } from "./read-parquet.ts";
 /** DuckDB's default row group size (rows); about 1 MB-10 MB per group for typical partitions. */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
-/** Largest CSV line (one row, bytes) DuckDB will read; a row with a bigger value fails the export. Default 256 MiB. */
-export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * Largest CSV line (one row, bytes) DuckDB reads for a DuckDB memory limit of `memoryLimitBytes`
+ * (null: DuckDB's default): 1/64 of it as a power of two, between 4 MiB and 256 MiB (16 MiB for a
+ * 2048 MB Lambda). DuckDB's CSV reader allocates `buffer_size` per read buffer, by default
+ * 16 x max_line_size: 4 GiB for 256 MiB, which fails under any memory_limit up to 4 GB
+ * (PLATFORM-NOTES), so the export passes `buffer_size` = 2 x max_line_size (it must be larger).
+ * A row with a longer CSV line fails the export with DuckDB's "maximum line size" error.
+ */
+export function maxLineBytes(memoryLimitBytes: number | null): number {
+  if (memoryLimitBytes === null) return 256 * MiB;
+  let bytes = 4 * MiB;
+  while (bytes * 2 <= Math.min(256 * MiB, memoryLimitBytes / 64)) bytes *= 2;
+  return bytes;
+}
 
 export interface ExportToParquetOptions {
   /** A NEW postgres.js client with `max: 1` for the COPY; ended here (see copy-client.ts). */
@@ -32,6 +46,8 @@ export interface ExportToParquetOptions {
   readonly fileName?: string;
   /** Rows per Parquet row group. Default 122880. */
   readonly rowGroupRows?: number;
+  /** Memory of the process, MB (see duckdb-session.ts). Default: DuckDB's default memory limit. */
+  readonly memoryMb?: number | undefined;
 }
 
 export interface ExportToParquetResult {
@@ -80,14 +96,15 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
       }
     });
     const csvBytes = (await stat(csv)).size;
-    const duck = await openDuckdb(workDir);
+    const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
+    const maxLine = maxLineBytes(duckdbMemoryLimitBytes(options.memoryMb));
     let rows: number;
     try {
       const csvColumns = mappings.map((m, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(m.csvType)}`).join(", ");
       const source =
         `read_csv(${quoteLiteral(csv)}, columns = {${csvColumns}}, header = false, auto_detect = false, ` +
         `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, new_line = '\\n', ` +
-        `strict_mode = true, max_line_size = ${DEFAULT_MAX_LINE_BYTES})`;
+        `strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${2 * maxLine})`;
       const select = mappings.map((m, i) => `${m.toParquet(quoteIdent(`c${i}`))} AS ${quoteIdent(m.name)}`).join(", ");
       const result = await duck.query(
         `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(file)} ` +

@@ -29,6 +29,15 @@ export const manifestObjectSchema = z.strictObject({
   sha256: sha256Hex,
 });
 
+/** The content summary verify compared (content-digest.ts), recorded so a restore can compare too. */
+export const manifestContentSchema = z.strictObject({
+  /** How `digest` was computed: the sum over rows of 60 bits of md5 of the row's canonical text. */
+  algorithm: z.literal("row-md5-60-sum/1"),
+  digest: z.string().regex(/^\d+$/, "must be a non-negative decimal integer"),
+  /** Per manifest column, in order: NULL count and total bytes of its canonical texts. */
+  columns: z.array(z.strictObject({ name: z.string().min(1), nulls: z.int().nonnegative(), bytes: z.string().regex(/^\d+$/) })),
+});
+
 export const manifestSchema = z.strictObject({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
   parent: qualifiedNameSchema,
@@ -51,6 +60,8 @@ export const manifestSchema = z.strictObject({
   /** min/max of the key rendered as in parquet-types.ts `keyRendering` (epoch microseconds for timestamps); null when empty. */
   keyMin: z.string().nullable(),
   keyMax: z.string().nullable(),
+  /** Absent in manifests written before partkeeper verified content digests. */
+  content: manifestContentSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

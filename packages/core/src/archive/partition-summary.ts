@@ -2,9 +2,11 @@ import type postgres from "postgres";
 import type { ColumnInfo } from "../catalog/types.ts";
 import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
+import { applyArchiveSessionSettings } from "./copy-client.ts";
+import { contentSummaryQuery, postgresDigestColumns, readContentSummary, type ContentSummary } from "./content-digest.ts";
 import { postgresKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteQualified } from "./quote.ts";
-import type { RelationSummary } from "./read-parquet.ts";
+import type { ContentRelationSummary, RelationSummary } from "./read-parquet.ts";
 
 /**
  * Row count and key min/max of a relation in Postgres, rendered exactly like `readParquetSummary`
@@ -31,4 +33,37 @@ export async function summarizeRelation(sql: postgres.Sql, relation: QualifiedNa
   }
   const row = rows[0]!;
   return Object.freeze({ rows: Number(row.rows), keyMin: row.key_min, keyMax: row.key_max });
+}
+
+/**
+ * The content summary of a relation in Postgres (content-digest.ts: rows, per-column NULLs and text
+ * bytes, the row digest) plus the key min/max of `summarizeRelation`, in one scan, in a read-only
+ * transaction under the archive COPY session settings. `columns` in table order (`format_type()` text).
+ * @throws ArchiveError naming the relation when the query fails.
+ */
+export async function summarizeRelationContent(
+  sql: postgres.Sql,
+  relation: QualifiedName,
+  columns: ReadonlyArray<ColumnInfo>,
+  keyColumn: ColumnInfo | null,
+): Promise<ContentRelationSummary> {
+  const key = keyColumn === null ? undefined : { ref: quoteIdent(keyColumn.name), extra: postgresKeySummary(keyColumn.type, quoteIdent("k")) };
+  const query = contentSummaryQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation), key);
+  let row: Record<string, unknown>;
+  try {
+    row = await sql.begin("read only", async (tx) => {
+      await applyArchiveSessionSettings(tx, true);
+      const [first] = await tx.unsafe(query);
+      return first as Record<string, unknown>;
+    });
+  } catch (error) {
+    throw new ArchiveError(`could not summarize ${displayName(relation)} for verification: ${(error as Error).message}`, { cause: error });
+  }
+  const content: ContentSummary = readContentSummary(columns, row);
+  return Object.freeze({
+    rows: content.rows,
+    keyMin: keyColumn === null ? null : ((row.key_min as string | null) ?? null),
+    keyMax: keyColumn === null ? null : ((row.key_max as string | null) ?? null),
+    content,
+  });
 }

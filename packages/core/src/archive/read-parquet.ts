@@ -3,7 +3,9 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ArchiveError } from "../errors.ts";
-import { openDuckdb } from "./duckdb-session.ts";
+import { openDuckdb, type DuckdbOptions } from "./duckdb-session.ts";
+import { contentSummaryQuery, readContentSummary, type ContentSummary } from "./content-digest.ts";
+import type { ManifestColumn } from "./manifest.ts";
 import { duckdbKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
@@ -13,6 +15,11 @@ export interface RelationSummary {
   /** min/max of the key column rendered per parquet-types.ts `keyRendering`; null without key column or rows. */
   readonly keyMin: string | null;
   readonly keyMax: string | null;
+}
+
+/** A RelationSummary with the content summary verify compares (content-digest.ts). */
+export interface ContentRelationSummary extends RelationSummary {
+  readonly content: ContentSummary;
 }
 
 /** One column as DuckDB reads it from the Parquet file (`DESCRIBE`). */
@@ -65,6 +72,52 @@ export async function readParquetSummary(file: string, keyColumn?: string | null
       rows: Number(row?.rows),
       keyMin: (row?.key_min as string | null) ?? null,
       keyMax: (row?.key_max as string | null) ?? null,
+    });
+  } finally {
+    duck.close();
+  }
+}
+
+/**
+ * The content summary of a Parquet file (content-digest.ts) plus the key min/max, in one DuckDB scan
+ * that decodes every value. `columns` are the manifest's columns in file order: the file must have
+ * exactly those Parquet types, else the archive does not match its description.
+ * @throws ArchiveError when the file cannot be read or its columns differ from `columns`.
+ */
+export async function readParquetContent(
+  file: string,
+  columns: ReadonlyArray<ManifestColumn>,
+  keyColumn: string | null,
+  workDir: string,
+  duckdbOptions: DuckdbOptions = {},
+): Promise<ContentRelationSummary> {
+  const duck = await openDuckdb(workDir, duckdbOptions);
+  try {
+    const actual = await describe(duck.query, file);
+    const types = actual.map((c) => duckdbTypeToParquetType(c.duckdbType));
+    if (types.length !== columns.length || columns.some((c, i) => c.parquetType !== types[i])) {
+      throw new ArchiveError(
+        `Parquet file ${file} has columns (${types.join(", ")}), expected (${columns.map((c) => c.parquetType).join(", ")})`,
+      );
+    }
+    const ref = (i: number) => `t.${quoteIdent(`c${i}`)}`;
+    const keyIndex = keyColumn === null ? -1 : columns.findIndex((c) => c.name === keyColumn);
+    if (keyColumn !== null && keyIndex < 0) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)}`);
+    const key = keyIndex < 0 ? undefined : { ref: ref(keyIndex), extra: duckdbKeySummary(columns[keyIndex]!.parquetType, quoteIdent("k")) };
+    const source = `read_parquet(${quoteLiteral(file)}) AS t(${columns.map((_, i) => quoteIdent(`c${i}`)).join(", ")})`;
+    const query = contentSummaryQuery(
+      columns.map((c, i) => ({ name: c.name, parquetType: c.parquetType, ref: ref(i) })),
+      "duckdb",
+      source,
+      key,
+    );
+    const [row] = await duck.query(query, `read back ${file}`);
+    const content = readContentSummary(columns, row!);
+    return Object.freeze({
+      rows: content.rows,
+      keyMin: key ? ((row!.key_min as string | null) ?? null) : null,
+      keyMax: key ? ((row!.key_max as string | null) ?? null) : null,
+      content,
     });
   } finally {
     duck.close();

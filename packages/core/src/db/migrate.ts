@@ -3,11 +3,13 @@ import type { Sql } from "./client.ts";
 import { quoteIdent } from "./sql-text.ts";
 import { sql as init } from "./migrations/0001-init.ts";
 import { sql as restore } from "./migrations/0002-restore.ts";
+import { sql as archiveGuard } from "./migrations/0003-archive-guard.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 1, sql: init },
   { version: 2, sql: restore },
+  { version: 3, sql: archiveGuard },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

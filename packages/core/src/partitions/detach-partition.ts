@@ -15,7 +15,8 @@ import { detachPartitionSql } from "./partition-ddl.ts";
  * Throws LockTimeoutError when the lock cannot be had after the executor's retries.
  */
 export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, partition: QualifiedName): Promise<boolean> {
-  const state = exec.dryRun ? "attached" : await attachment(exec, partition);
+  // Read in a dry run too, so `plan` shows no DETACH for a partition an unfinished archive detached.
+  const state = await attachment(exec, partition);
   if (state === "detached") return false;
   const description = `detach partition ${displayName(partition)}`;
   if (state === "pending") {

@@ -16,6 +16,8 @@ export interface OpenJobContextOptions {
   /** Parent of the scratch directory. Default os.tmpdir() (Lambda: /tmp). */
   readonly tmpDir?: string;
   readonly clock?: () => Date;
+  /** Memory of the process, MB (Lambda: the function's memory size). Default: the machine's total memory. */
+  readonly memoryMb?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function openJobContext(options: OpenJobContextOptions): Promise<{ 
       metrics: options.metrics ?? noMetrics,
       deadline: options.deadline ?? Number.POSITIVE_INFINITY,
       workDir,
+      memoryMb: options.memoryMb ?? Math.floor(os.totalmem() / 1024 / 1024),
     };
     return { ctx, close };
   } catch (error) {

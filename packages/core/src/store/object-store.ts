@@ -10,11 +10,21 @@ export interface ObjectStore {
   /** `s3://bucket/prefix`, for logs and error messages. */
   readonly location: string;
 
-  /** Size (bytes) and user metadata of the object under `key`, or null when there is none. */
+  /** Size (bytes), user metadata and stored checksum of the object under `key`, or null when there is none. */
   head(key: string): Promise<ObjectHead | null>;
 
   /**
-   * Uploads the local file `file` to `key` once (large files as a multipart upload).
+   * Proves, before any partition is detached, that the archive location exists and accepts writes:
+   * writes a small marker object (`.partkeeper/write-check`) once; an existing marker counts as
+   * success only when the store answered the conditional write itself.
+   * @throws ArchiveError naming the bucket and the cause (missing bucket, access denied, unreachable).
+   */
+  checkWritable(): Promise<void>;
+
+  /**
+   * Uploads the local file `file` to `key` once (large files as a multipart upload), with a SHA-256
+   * checksum on the request (single PUT: of the whole file, `options.sha256`; multipart: of each
+   * part), so a store that checks checksums (S3) rejects a body altered in transit.
    * @returns `"created"`, or `"exists"` when an object was already there (not overwritten).
    * @throws ArchiveError naming bucket and key on any other failure.
    */
@@ -48,11 +58,19 @@ export interface PutFileOptions {
   readonly contentType: string;
   /** User metadata (S3 `x-amz-meta-*`); keys lower-case ASCII, values ASCII (S3 restriction). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** SHA-256 of the file, lower-case hex: sent as the request's checksum of a single PUT. */
+  readonly sha256?: string;
 }
 
 export interface ObjectHead {
   readonly bytes: number;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The checksum the store keeps for the object, when it keeps one (S3 with flexible checksums):
+   * SHA-256 of the whole object as lower-case hex for a single PUT; undefined otherwise (multipart
+   * objects carry a checksum of their parts' checksums; S3-compatible servers may keep none).
+   */
+  readonly sha256?: string;
 }
 
 export interface ListedObject {

@@ -92,8 +92,9 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
   async function head(key: string): Promise<ObjectHead | null> {
     const Key = fullKey(key);
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
-      return { bytes: out.ContentLength ?? 0, metadata: out.Metadata ?? {} };
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key, ChecksumMode: "ENABLED" }));
+      const sha256 = out.ChecksumSHA256 && !out.ChecksumSHA256.includes("-") ? Buffer.from(out.ChecksumSHA256, "base64").toString("hex") : undefined;
+      return { bytes: out.ContentLength ?? 0, metadata: out.Metadata ?? {}, ...(sha256 === undefined ? {} : { sha256 }) };
     } catch (error) {
       if (httpStatus(error) === 404) return null;
       throw fail("HEAD", Key, error);
@@ -121,12 +122,15 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
       ContentType: putOptions.contentType,
       Metadata: { ...putOptions.metadata },
       IfNoneMatch: "*",
+      // S3 recomputes the checksum of what it received and rejects the request on a mismatch (BadDigest).
+      ChecksumAlgorithm: "SHA256",
     };
     if (size < multipartThresholdBytes) {
       // A Buffer body, not a stream: the SDK then sends its checksum as a header instead of an
       // aws-chunked trailer, which S3-compatible servers such as s3rver store verbatim (measured).
       const Body = await readFile(file);
-      return writeOnce(Key, "PUT", () => client.send(new PutObjectCommand({ ...params, Body, ContentLength: Body.length })));
+      const ChecksumSHA256 = putOptions.sha256 === undefined ? undefined : Buffer.from(putOptions.sha256, "hex").toString("base64");
+      return writeOnce(Key, "PUT", () => client.send(new PutObjectCommand({ ...params, Body, ContentLength: Body.length, ChecksumSHA256 })));
     }
     return writeOnce(Key, "multipart upload", () =>
       new Upload({
@@ -139,21 +143,44 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
     );
   }
 
+  /**
+   * Downloads with up to `maxAttempts` tries: the SDK retries failed requests, not a body stream
+   * that breaks after the headers (a reset connection, a truncated body).
+   */
   async function getToFile(key: string, file: string): Promise<{ readonly bytes: number }> {
     const Key = fullKey(key);
-    let body: Readable;
-    try {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
-      body = out.Body as Readable;
-    } catch (error) {
-      throw fail("GET", Key, error);
+    const attempts = options.maxAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      let body: Readable;
+      let expected: number | undefined;
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+        body = out.Body as Readable;
+        expected = out.ContentLength;
+      } catch (error) {
+        throw fail("GET", Key, error);
+      }
+      let failure: ArchiveError;
+      try {
+        await pipeline(body, createWriteStream(file));
+        const bytes = (await stat(file)).size;
+        if (expected === undefined || bytes === expected) return { bytes };
+        failure = new ArchiveError(
+          `S3 download of s3://${bucket}/${Key} from ${endpointText} was truncated: received ${bytes} of ${expected} bytes (attempt ${attempt} of ${attempts})`,
+        );
+      } catch (error) {
+        failure = fail(`download (attempt ${attempt} of ${attempts}) to ${file}`, Key, error);
+      }
+      if (attempt >= attempts) throw failure;
     }
-    try {
-      await pipeline(body, createWriteStream(file));
-    } catch (error) {
-      throw fail(`download to ${file}`, Key, error);
-    }
-    return { bytes: (await stat(file)).size };
+  }
+
+  async function checkWritable(): Promise<void> {
+    const Key = fullKey(".partkeeper/write-check");
+    const Body = Buffer.from(`${JSON.stringify({ purpose: "partkeeper checks that it may write here before it detaches a partition" })}\n`);
+    await writeOnce(Key, "write check (PUT)", () =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ContentType: "application/json", IfNoneMatch: "*" })),
+    );
   }
 
   async function putJson(key: string, value: unknown): Promise<PutOutcome> {
@@ -220,6 +247,7 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
     prefix,
     endpoint: endpoint ?? null,
     head,
+    checkWritable,
     putFile,
     getToFile,
     putJson,
@@ -238,21 +266,29 @@ function errorName(error: unknown): string {
 }
 
 /** Network-level failure codes (Node and the SDK's timeout errors): the endpoint was not reached. */
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError"]);
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError"]);
+
+/** The connection was made, then broke mid-request or mid-transfer. */
+const BROKEN = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_PREMATURE_CLOSE", "ECONNABORTED"]);
 
 /** One message naming operation, object and endpoint, plus a hint for the usual causes. */
 function describeS3Failure(operation: string, object: string, endpoint: string, error: unknown): string {
   const code = (error as { code?: string } | null)?.code ?? errorName(error);
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const status = httpStatus(error);
+  if (BROKEN.has(code) || /socket hang up|aborted|premature close/i.test(detail)) {
+    return `S3 ${operation} of ${object} failed: the connection to ${endpoint} was reset or closed mid-transfer (${detail}); a network or proxy fault, run again`;
+  }
   if (UNREACHABLE.has(code) || UNREACHABLE.has(errorName(error))) {
     return `S3 ${operation} of ${object} failed: cannot reach endpoint ${endpoint} (${detail}); check AWS_ENDPOINT_URL_S3, network access or the VPC endpoint`;
   }
   const hint =
-    status === 403
-      ? "; check the credentials and the bucket policy"
-      : status === 404 || code === "NoSuchBucket" || code === "NoSuchKey"
-        ? "; check the bucket name and the key"
-        : "";
+    code === "NoSuchBucket"
+      ? "; the bucket does not exist: create it or fix archive.location"
+      : status === 403
+        ? "; access denied: check the credentials and the bucket policy (the archive job needs s3:PutObject on the prefix)"
+        : status === 404 || code === "NoSuchKey"
+          ? "; check the bucket name and the key"
+          : "";
   return `S3 ${operation} of ${object} at ${endpoint} failed${status ? ` with HTTP ${status}` : ""} (${detail})${hint}`;
 }

@@ -1,0 +1,192 @@
+import { mapColumn } from "./parquet-types.ts";
+import { quoteIdent } from "./quote.ts";
+
+/**
+ * PURE SQL generators for the content layer of archive verification (DESIGN rule 11), computed by
+ * Postgres on the partition and by DuckDB on the downloaded Parquet object, compared as text:
+ *
+ * - `rows`, and per column the NULL count and the total byte length of its canonical texts (these
+ *   name the column in an error message);
+ * - `digest`: an order-independent digest of the rows as a restore gives them back:
+ *   `sum(h(row text))` over all rows, where the row text joins, per column, `<byte length>:<text>`
+ *   (or `N` for NULL) and `h(t)` is the first 15 hex digits (60 bits) of `md5(t)` as a non-negative
+ *   bigint, summed exactly (Postgres numeric, DuckDB HUGEINT).
+ *
+ * One hash per row rather than per value: it detects every change a per-column digest detects
+ * (a changed, lost or added value changes its row's text), and values moved between rows too, at
+ * about a third of the cost (md5 per call dominates; measured in bench/archive.ts).
+ *
+ * Each non-NULL value is rendered to one canonical text, the same in both engines:
+ *
+ * | Parquet type                 | canonical text                                               |
+ * |------------------------------|--------------------------------------------------------------|
+ * | TIMESTAMPTZ, TIMESTAMP       | epoch microseconds (`1704067200123456`), `infinity`/`-infinity` |
+ * | TIME                         | microseconds since midnight                                   |
+ * | DATE                         | `YYYY-MM-DD`, `infinity`/`-infinity`                          |
+ * | BLOB                         | lower-case hex                                                |
+ * | FLOAT, DOUBLE                | the exact double in C's `%.16e` (17 significant digits, e.g. `1.0000000000000001e-01`), `nan`, `inf`, `-inf` |
+ * | BOOLEAN                      | `true` / `false` (Postgres's output function prints `t` / `f`)  |
+ * | everything else              | the text itself: Postgres's output function (as COPY printed it for the export) and DuckDB's VARCHAR cast |
+ *
+ * The Postgres side must run under the archive COPY session settings (copy-client.ts: TimeZone UTC,
+ * DateStyle ISO, IntervalStyle postgres, extra_float_digits 3, bytea_output hex), because values
+ * stored as VARCHAR are the output function's text under those settings. Texts are hashed as UTF-8
+ * bytes: a database in another encoding fails verification loudly rather than passing.
+ */
+export type Dialect = "postgres" | "duckdb";
+
+type Canonical = "epoch-micros" | "time-micros" | "iso-date" | "hex" | "float" | "boolean" | "text";
+
+function canonicalFor(parquetType: string): Canonical {
+  if (parquetType === "TIMESTAMPTZ" || parquetType === "TIMESTAMP" || parquetType.startsWith("TIMESTAMP WITH")) return "epoch-micros";
+  if (parquetType === "TIME") return "time-micros";
+  if (parquetType === "DATE") return "iso-date";
+  if (parquetType === "BLOB") return "hex";
+  if (parquetType === "FLOAT" || parquetType === "DOUBLE") return "float";
+  if (parquetType === "BOOLEAN") return "boolean";
+  return "text";
+}
+
+/** The canonical text of a non-NULL value `ref` of Parquet type `parquetType` in `dialect`. */
+export function canonicalText(parquetType: string, ref: string, dialect: Dialect): string {
+  const canonical = canonicalFor(parquetType);
+  if (dialect === "postgres") {
+    switch (canonical) {
+      case "epoch-micros":
+        return `case when isfinite(${ref}) then trunc(extract(epoch from ${ref}) * 1000000)::text else ${ref}::text end`;
+      case "time-micros":
+        return `trunc(extract(epoch from ${ref}) * 1000000)::text`;
+      case "iso-date":
+        return `case when isfinite(${ref}) then to_char(${ref}, 'YYYY-MM-DD') else ${ref}::text end`;
+      case "hex":
+        return `encode(${ref}, 'hex')`;
+      case "float":
+        // Shortest round-trip text differs between the engines (Postgres may print 17 digits where
+        // DuckDB prints 16 that round to the same double); 17 correctly rounded digits do not.
+        return (
+          `case when ${ref} = 'NaN' then 'nan' when ${ref} = 'Infinity' then 'inf' when ${ref} = '-Infinity' then '-inf' ` +
+          `else trim(to_char(${ref}::float8, '9.9999999999999999EEEE')) end`
+        );
+      case "boolean":
+        return `case when ${ref} then 'true' else 'false' end`;
+      case "text":
+        // concat() prints through the type's output function, as COPY does (`::text` would strip
+        // the padding of character(n)).
+        return `concat(${ref})`;
+    }
+  }
+  switch (canonical) {
+    case "epoch-micros":
+      return `CASE WHEN isfinite(${ref}) THEN CAST(epoch_us(${ref}) AS VARCHAR) ELSE CAST(${ref} AS VARCHAR) END`;
+    case "time-micros":
+      return `CAST(epoch_us(${ref}) AS VARCHAR)`;
+    case "iso-date":
+      return `CASE WHEN isfinite(${ref}) THEN strftime(${ref}, '%Y-%m-%d') ELSE CAST(${ref} AS VARCHAR) END`;
+    case "hex":
+      return `lower(hex(${ref}))`;
+    case "float":
+      return (
+        `CASE WHEN isnan(${ref}) THEN 'nan' WHEN isinf(${ref}) THEN (CASE WHEN ${ref} > 0 THEN 'inf' ELSE '-inf' END) ` +
+        `ELSE printf('%.16e', CAST(${ref} AS DOUBLE)) END`
+      );
+    case "boolean":
+      return `CASE WHEN ${ref} THEN 'true' ELSE 'false' END`;
+    case "text":
+      return `CAST(${ref} AS VARCHAR)`;
+  }
+}
+
+/** One column to digest: its name, Parquet type and the SQL reference to it in the source. */
+export interface DigestColumn {
+  readonly name: string;
+  readonly parquetType: string;
+  readonly ref: string;
+}
+
+/** Per-column part of a content summary. */
+export interface ColumnContent {
+  readonly name: string;
+  readonly nulls: number;
+  /** Sum of the byte lengths of the column's canonical texts. */
+  readonly bytes: string;
+}
+
+/** What both engines compute over one relation or Parquet object. */
+export interface ContentSummary {
+  readonly rows: number;
+  /** Decimal text of `sum(h(row text))`; "0" for no rows. */
+  readonly digest: string;
+  readonly columns: ReadonlyArray<ColumnContent>;
+}
+
+/**
+ * One-scan query computing `rows`, `digest` and per column `n<i>` (NULL count) and `b<i>` (text
+ * bytes), all as text, plus `extra` select items evaluated over the inner columns `k` (e.g. key
+ * min/max: pass `keyRef` to expose the raw key column as `k`). `source` is a FROM item.
+ */
+export function contentSummaryQuery(
+  columns: ReadonlyArray<DigestColumn>,
+  dialect: Dialect,
+  source: string,
+  keyRef?: { ref: string; extra: string },
+): string {
+  const pg = dialect === "postgres";
+  const text = (expr: string) => (pg ? `(${expr})::text` : `CAST(${expr} AS VARCHAR)`);
+  const byteLength = (t: string) => (pg ? `octet_length(${t})` : `strlen(${t})`);
+  // NULL stays NULL (Postgres's concat() would make it '').
+  const inner = columns.map((c, i) => `CASE WHEN ${c.ref} IS NULL THEN NULL ELSE ${canonicalText(c.parquetType, c.ref, dialect)} END AS ${quoteIdent(`t${i}`)}`);
+  if (keyRef) inner.push(`${keyRef.ref} AS ${quoteIdent("k")}`);
+  const piece = (i: number) => {
+    const t = quoteIdent(`t${i}`);
+    return `coalesce(${text(byteLength(t))} || ':' || ${t}, 'N')`;
+  };
+  const rowText = columns.map((_, i) => piece(i)).join(` || '|' || `);
+  const md5 = `substr(md5(${rowText}), 1, 15)`;
+  const hash = pg ? `('x' || ${md5})::bit(60)::bigint` : `CAST('0x' || ${md5} AS BIGINT)`;
+  const outer = [
+    `${text("count(*)")} AS ${quoteIdent("rows")}`,
+    `${text(`coalesce(sum(${hash}), 0)`)} AS ${quoteIdent("digest")}`,
+    ...columns.flatMap((_, i) => {
+      const t = quoteIdent(`t${i}`);
+      return [`${text(`count(*) - count(${t})`)} AS ${quoteIdent(`n${i}`)}`, `${text(`coalesce(sum(${byteLength(t)}), 0)`)} AS ${quoteIdent(`b${i}`)}`];
+    }),
+  ];
+  if (keyRef) outer.push(keyRef.extra);
+  return `SELECT ${outer.join(", ")} FROM (SELECT ${inner.join(", ")} FROM ${source}) AS s`;
+}
+
+/** The digest columns of a Postgres relation's columns (`format_type()` text), by quoted name. */
+export function postgresDigestColumns(columns: ReadonlyArray<{ readonly name: string; readonly type: string }>): DigestColumn[] {
+  return columns.map((c) => ({ name: c.name, parquetType: mapColumn(c).parquetType, ref: quoteIdent(c.name) }));
+}
+
+/** Reads a `contentSummaryQuery` result row. */
+export function readContentSummary(columns: ReadonlyArray<{ readonly name: string }>, row: Readonly<Record<string, unknown>>): ContentSummary {
+  return Object.freeze({
+    rows: Number(row.rows),
+    digest: String(row.digest),
+    columns: columns.map((c, i) => Object.freeze({ name: c.name, nulls: Number(row[`n${i}`]), bytes: String(row[`b${i}`]) })),
+  });
+}
+
+/**
+ * What differs between the table's summary and the archive's, for an error message; empty when
+ * they agree. Names each column whose NULL count or text length differs.
+ */
+export function contentDifferences(table: ContentSummary, archive: ContentSummary): string[] {
+  const differences: string[] = [];
+  if (archive.rows !== table.rows) differences.push(`${archive.rows} rows in the archive vs ${table.rows} in the table`);
+  if (archive.columns.length !== table.columns.length) {
+    differences.push(`${archive.columns.length} columns in the archive vs ${table.columns.length} in the table`);
+  }
+  for (const [i, t] of table.columns.entries()) {
+    const a = archive.columns[i];
+    if (!a) continue;
+    if (a.nulls !== t.nulls) differences.push(`column ${JSON.stringify(t.name)}: ${a.nulls} NULLs in the archive vs ${t.nulls} in the table`);
+    else if (a.bytes !== t.bytes) differences.push(`column ${JSON.stringify(t.name)}: ${a.bytes} bytes of values in the archive vs ${t.bytes} in the table`);
+  }
+  if (archive.digest !== table.digest) {
+    differences.push(`row digest ${archive.digest} in the archive vs ${table.digest} in the table (values differ)`);
+  }
+  return differences;
+}

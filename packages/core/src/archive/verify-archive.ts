@@ -1,0 +1,127 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { ColumnInfo, ParentInfo } from "../catalog/types.ts";
+import type { JobContext } from "../context.ts";
+import { ArchiveConflictError, ArchiveVerificationError } from "../errors.ts";
+import { displayName } from "../identifier.ts";
+import type { ArchivePartitionAction } from "../plan/actions.ts";
+import { PARTKEEPER_VERSION } from "../version.ts";
+import type { PartitionArchive } from "./archive-keys.ts";
+import { contentDifferences } from "./content-digest.ts";
+import { parseManifest, type Manifest } from "./manifest.ts";
+import { mapColumn } from "./parquet-types.ts";
+import { summarizeRelationContent } from "./partition-summary.ts";
+import { readParquetContent, sha256File, type ContentRelationSummary } from "./read-parquet.ts";
+
+export interface VerifyArchiveOptions {
+  readonly parent: ParentInfo;
+  readonly action: ArchivePartitionAction;
+  readonly archive: PartitionArchive;
+  /** Key of the data object of the current export attempt. */
+  readonly objectKey: string;
+  /** SHA-256 of the exported file (lower-case hex); null for records from before it was kept (then the object's `sha256` metadata). */
+  readonly exportSha256: string | null;
+  /** The table's summary when this run computed it alongside the export; else it is computed here. */
+  readonly tableSummary: Promise<ContentRelationSummary> | null;
+}
+
+/**
+ * Verifies the stored archive of a detached, guarded partition end to end (DESIGN rule 11), then
+ * writes the manifest once (the commit marker, rule 7):
+ *
+ * 1. bytes: the stored object exists; the checksum the store keeps for it (when it keeps one) and the
+ *    SHA-256 of the downloaded bytes equal the SHA-256 computed at export (a mismatching download is
+ *    fetched once more, to tell a corrupted download from a corrupted object);
+ * 2. content: rows, per-column NULL counts and text bytes, and the row digest of content-digest.ts,
+ *    computed by Postgres on the partition and by DuckDB on the downloaded object, are equal;
+ * 3. the manifest (with the content summary) is written, or an existing one must commit the same
+ *    content (a crash after writing it, or an earlier archive of an unchanged partition).
+ *
+ * @throws ArchiveVerificationError when the object is missing or any check differs (the caller keeps
+ *   the partition and exports it afresh under a new key); ArchiveConflictError when the manifest
+ *   commits other content; ArchiveError for a store or read failure.
+ */
+export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptions): Promise<Manifest> {
+  const { parent, action, archive, objectKey } = options;
+  const { store, keys, url } = archive;
+  const where = url(objectKey);
+  const key: ColumnInfo | null = parent.keyColumns[0] ?? null;
+  const stored = await store.head(objectKey);
+  if (stored === null) throw new ArchiveVerificationError(`${where} is missing: the partition is kept and exported again on the next run`);
+  const expected = options.exportSha256 ?? stored.metadata.sha256 ?? null;
+  if (expected === null) throw new ArchiveVerificationError(`${where} has no recorded SHA-256 to verify against: the partition is kept and exported again`);
+  if (stored.sha256 !== undefined && stored.sha256 !== expected) {
+    throw new ArchiveVerificationError(`${where}: the store's checksum ${stored.sha256} differs from the export's SHA-256 ${expected}: the stored bytes are not what was exported`);
+  }
+  const tableSummary = options.tableSummary ?? summarizeRelationContent(ctx.sql, action.partition, parent.columns, key);
+  // Settled now so a rejection while the download runs is not reported as unhandled.
+  tableSummary.catch(() => {});
+
+  const file = path.join(ctx.workDir, `verify-${process.pid}-${Date.now()}.parquet`);
+  try {
+    let bytes = 0;
+    let sha256 = "";
+    for (let download = 1; download <= 2 && sha256 !== expected; download++) {
+      bytes = (await store.getToFile(objectKey, file)).bytes;
+      sha256 = await sha256File(file);
+    }
+    if (sha256 !== expected) {
+      throw new ArchiveVerificationError(
+        `${where} differs from the export: SHA-256 ${sha256} of the stored object (downloaded twice) vs ${expected} computed at export; ` +
+          "the partition is kept and exported again under a new key on the next run",
+      );
+    }
+    const columns = parent.columns.map((c) => {
+      const m = mapColumn(c);
+      return { name: m.name, pgType: m.pgType, parquetType: m.parquetType };
+    });
+    const [table, archived] = await Promise.all([tableSummary, readParquetContent(file, columns, key?.name ?? null, ctx.workDir, { memoryMb: ctx.memoryMb })]);
+    const differences = contentDifferences(table.content, archived.content);
+    if (table.keyMin !== archived.keyMin || table.keyMax !== archived.keyMax) {
+      differences.push(`key range ${archived.keyMin}..${archived.keyMax} in the archive vs ${table.keyMin}..${table.keyMax} in the table`);
+    }
+    if (differences.length) {
+      throw new ArchiveVerificationError(
+        `archive verification failed for ${displayName(action.partition)}: ${differences.join("; ")} (${where}); ` +
+          "the partition is kept and exported again under a new key on the next run",
+      );
+    }
+    const manifest: Manifest = {
+      formatVersion: 1,
+      parent: { schema: action.parent.schema, name: action.parent.name },
+      partition: { schema: action.partition.schema, name: action.partition.name },
+      boundExpression: action.boundExpression,
+      columns,
+      rows: table.rows,
+      bytes,
+      sha256,
+      objects: [{ key: objectKey, rows: table.rows, bytes, sha256 }],
+      partkeeperVersion: PARTKEEPER_VERSION,
+      createdAt: ctx.clock().toISOString(),
+      keyColumn: key?.name ?? null,
+      keyMin: table.keyMin,
+      keyMax: table.keyMax,
+      content: {
+        algorithm: "row-md5-60-sum/1",
+        digest: table.content.digest,
+        columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls, bytes: c.bytes })),
+      },
+    };
+    if ((await store.putJson(keys.manifest, manifest)) === "exists") {
+      // A crash after writing it, or an earlier archive of the same content: either commits these rows.
+      const existing = parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
+      const same = existing.content ? existing.content.digest === table.content.digest : existing.sha256 === sha256;
+      if (!same || existing.rows !== table.rows) {
+        throw new ArchiveConflictError(
+          `${url(keys.manifest)} already commits an archive of other content (${existing.rows} rows, created ${existing.createdAt}) ` +
+            `than ${displayName(action.partition)} holds now (${table.rows} rows): the partition was attached again and changed since, ` +
+            "or an earlier table had its name. The partition is kept; see docs/deploy.md (Archive conflict)",
+        );
+      }
+      return existing;
+    }
+    return manifest;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
