@@ -31,6 +31,12 @@ export interface ArchiveOutcome {
   readonly finalState: "dropped" | "kept";
 }
 
+/**
+ * Exports per partition and run: a verification failure is followed at once by one fresh export
+ * under a new key (a corrupted transfer need not wait a day); a second failure ends the run.
+ */
+const MAX_EXPORTS_PER_RUN = 2;
+
 /** The live `partkeeper.archive` row of a partition. */
 interface ArchiveRow {
   id: number;
@@ -110,44 +116,53 @@ export async function archivePartition(
   }
 
   let manifest: Manifest | null = null;
-  try {
-    if (record.state === "verified" && !action.keepTable && (await relationExists(exec, action.partition)) && !(await hasArchiveGuard(exec, action.partition))) {
-      // Verified without the guard in place (a record from a partkeeper without guards, or the guard
-      // was removed): writes may have reached the table since, so it is verified again under the guard.
-      await installArchiveGuard(exec, action.partition);
-      await setState("exported");
-    } else if (record.state === "detached" || record.state === "exported") {
-      await installArchiveGuard(exec, action.partition);
+  let tableSummary: Promise<ContentRelationSummary> | null = null;
+  for (let exportsThisRun = 0; ; ) {
+    try {
+      if (record.state === "verified" && !action.keepTable && (await relationExists(exec, action.partition)) && !(await hasArchiveGuard(exec, action.partition))) {
+        // Verified without the guard in place (a record from a partkeeper without guards, or the guard
+        // was removed): writes may have reached the table since, so it is verified again under the guard.
+        await installArchiveGuard(exec, action.partition);
+        await setState("exported");
+      } else if (record.state === "detached" || record.state === "exported") {
+        await installArchiveGuard(exec, action.partition);
+      }
+      if (record.state === "detached") {
+        // The partition is frozen by its guard: Postgres summarizes it while the export reads it.
+        tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
+        tableSummary.catch(() => {});
+        exportsThisRun += 1;
+        const objectKey = dataKey(keys, record.attempt);
+        const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey);
+        await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
+      }
+      if (record.state === "exported") {
+        manifest = await verifyArchive(ctx, {
+          parent,
+          action,
+          archive,
+          objectKey: record.objectKey ?? keys.data,
+          exportSha256: record.exportSha256,
+          tableSummary,
+        });
+        await setState("verified", { manifest });
+      }
+      break;
+    } catch (error) {
+      // A stored object that failed verification is never reused: the next export uses the next key.
+      const attempt = error instanceof ArchiveVerificationError ? record.attempt + 1 : record.attempt;
+      if (attempt !== record.attempt && exportsThisRun < MAX_EXPORTS_PER_RUN) {
+        await setState("detached", { attempt, objectKey: dataKey(keys, attempt), lastError: (error as Error).message });
+        ctx.logger.warn("archive verification failed; exporting again under a new key", { ...log, error: (error as Error).message });
+        continue;
+      }
+      const attached = await reattachAfterFailure(ctx, exec, action, error as Error);
+      // Attached again, it may take writes: the next run detaches and exports it again (reusing the
+      // attempt's object if it is stored and the content still matches). Else resume where it stopped.
+      const state = attached || attempt !== record.attempt ? "detached" : record.state;
+      await setState(state, { attempt, objectKey: dataKey(keys, attempt), lastError: (error as Error).message });
+      throw error;
     }
-    let tableSummary: Promise<ContentRelationSummary> | null = null;
-    if (record.state === "detached") {
-      // The partition is frozen by its guard: Postgres summarizes it while the export reads it.
-      tableSummary = summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
-      tableSummary.catch(() => {});
-      const objectKey = dataKey(keys, record.attempt);
-      const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey);
-      await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
-    }
-    if (record.state === "exported") {
-      manifest = await verifyArchive(ctx, {
-        parent,
-        action,
-        archive,
-        objectKey: record.objectKey ?? keys.data,
-        exportSha256: record.exportSha256,
-        tableSummary,
-      });
-      await setState("verified", { manifest });
-    }
-  } catch (error) {
-    // A stored object that failed verification is never reused: the next run exports under the next key.
-    const attempt = error instanceof ArchiveVerificationError ? record.attempt + 1 : record.attempt;
-    const attached = await reattachAfterFailure(ctx, exec, action, error as Error);
-    // Attached again, it may take writes: the next run detaches and exports it again (reusing the
-    // attempt's object if it is stored and the content still matches). Else resume where it stopped.
-    const state = attached || attempt !== record.attempt ? "detached" : record.state;
-    await setState(state, { attempt, objectKey: dataKey(keys, attempt), lastError: (error as Error).message });
-    throw error;
   }
 
   if (record.state === "verified") {

@@ -112,6 +112,13 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
         `convert the CSV export of ${displayName(relation)} to Parquet`,
       );
       rows = Number(result[0]?.Count ?? Number.NaN);
+    } catch (error) {
+      if (!/maximum line size/i.test((error as Error).message)) throw error;
+      throw new ArchiveError(
+        `${displayName(relation)} has a row longer than ${maxLine / MiB} MiB as CSV, the most DuckDB may read with its memory limit: ` +
+          "give the archive function more memory (each doubling of memory doubles the limit, up to 256 MiB)",
+        { cause: error },
+      );
     } finally {
       duck.close();
     }

@@ -169,7 +169,8 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
           `S3 download of s3://${bucket}/${Key} from ${endpointText} was truncated: received ${bytes} of ${expected} bytes (attempt ${attempt} of ${attempts})`,
         );
       } catch (error) {
-        failure = fail(`download (attempt ${attempt} of ${attempts}) to ${file}`, Key, error);
+        const received = await stat(file).then((f) => f.size, () => 0);
+        failure = fail(`download (attempt ${attempt} of ${attempts}, ${received} of ${expected ?? "?"} bytes received) to ${file}`, Key, error);
       }
       if (attempt >= attempts) throw failure;
     }
