@@ -8,7 +8,7 @@ import { openJobContext, parseConfig, silentLogger, type ConfigInput, type JobCo
 export async function testJobContext(
   databaseUrl: string,
   config: ConfigInput,
-  options: { now?: Date; metrics?: Metrics } = {},
+  options: { now?: Date; metrics?: Metrics; memoryMb?: number } = {},
 ): Promise<JobContext> {
   const now = options.now ?? new Date("2026-11-21T12:00:00Z");
   const { ctx, close } = await openJobContext({
@@ -17,6 +17,7 @@ export async function testJobContext(
     logger: silentLogger,
     metrics: options.metrics,
     clock: () => now,
+    ...(options.memoryMb === undefined ? {} : { memoryMb: options.memoryMb }),
   });
   afterAll(close);
   return ctx;

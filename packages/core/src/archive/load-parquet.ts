@@ -29,6 +29,8 @@ export interface LoadParquetOptions {
   readonly generated?: ReadonlyArray<string>;
   /** Writable scratch directory for the intermediate CSV and DuckDB. */
   readonly workDir: string;
+  /** Memory of the process, MB (see duckdb-session.ts). Default: DuckDB's default memory limit. */
+  readonly memoryMb?: number | undefined;
 }
 
 export interface LoadParquetResult {
@@ -59,7 +61,7 @@ export async function loadParquet(options: LoadParquetOptions): Promise<LoadParq
   const loaded = columns.map((c, i) => ({ c, i })).filter(({ c }) => !options.generated?.includes(c.name));
   const csv = path.resolve(workDir, `restore-${randomUUID()}.csv`);
   try {
-    const duck = await openDuckdb(workDir);
+    const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
     let rows: number;
     try {
       const described = await duck.query(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`, `open the Parquet file ${file}`);

@@ -420,6 +420,7 @@ async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promi
       columns: manifest.columns,
       generated: generated.map((c) => c.name),
       workDir: ctx.workDir,
+      memoryMb: ctx.memoryMb,
     });
     if (loaded.rows !== object.rows) {
       throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
@@ -453,7 +454,7 @@ async function checkLoaded(run: RestoreRun): Promise<void> {
 async function checkGenerated(run: RestoreRun, files: ReadonlyArray<string>, generated: ReadonlyArray<ManifestColumn>): Promise<void> {
   if (generated.length === 0) return;
   const { ctx, exec, manifest, record } = run;
-  const duck = await openDuckdb(ctx.workDir);
+  const duck = await openDuckdb(ctx.workDir, { memoryMb: ctx.memoryMb });
   const differences: string[] = [];
   try {
     const alias = manifest.columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
