@@ -158,6 +158,13 @@ describe("archive failures lose nothing", async () => {
     await sql`insert into partkeeper.archive (parent_schema, parent_name, partition_schema, partition_name, bound_expression, state)
       values ('public', 'crashed', 'public', 'crashed_p2026_05', ${"FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00')"}, 'intent')`;
     const rows = (await fingerprint(sql, "crashed_p2026_05")).rows;
+    // The plan resumes it without a DETACH (it is detached already), then detaches the next one.
+    const plan = await runJob(ctx, { job: "archive", dryRun: true });
+    const [resume, next] = plan.parents[0]!.actions;
+    expect(resume!.action.partition.name).toBe("crashed_p2026_05");
+    expect(resume!.statements.join("\n")).not.toMatch(/DETACH/);
+    expect(resume!.statements[0]).toMatch(/^CREATE OR REPLACE TRIGGER "partkeeper_archive_guard" .* ON "public"."crashed_p2026_05"/);
+    expect(next!.statements[0]).toBe(`ALTER TABLE "public"."crashed" DETACH PARTITION "public"."crashed_p2026_06" CONCURRENTLY`);
     const summary = await runJob(ctx, { job: "archive", dryRun: false });
     expect(summary.ok).toBe(true);
     const resumed = summary.parents[0]!.actions[0]!;
