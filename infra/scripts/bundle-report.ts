@@ -16,6 +16,7 @@ import path from "node:path";
 import { build } from "esbuild";
 import { JOBS } from "../../packages/core/src/jobs.ts";
 import { LAMBDA_MAX_UNZIPPED_BYTES, nativeInstall } from "../lib/job-specs.ts";
+import { lambdaBundleOptions } from "../lib/lambda-bundle.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const architecture = process.argv[2] ?? "x86_64";
@@ -54,18 +55,7 @@ try {
       continue;
     }
     const out = path.join(work, job.name, "index.mjs");
-    await build({
-      entryPoints: [file],
-      outfile: out,
-      bundle: true,
-      platform: "node",
-      target: "node22",
-      format: "esm",
-      minify: true,
-      external: Object.keys(install),
-      banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';const require = topLevelCreateRequire(import.meta.url);" },
-      logLevel: "warning",
-    });
+    await build(lambdaBundleOptions(file, out, Object.keys(install)));
     const total = statSync(out).size + nativeBytes;
     const over = total > LAMBDA_MAX_UNZIPPED_BYTES;
     failed ||= over;
