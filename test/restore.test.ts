@@ -143,6 +143,8 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(result.statements).toEqual([
       `CREATE TABLE ${Q(P("_p2025_01"))} (LIKE ${Q(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
       `-- load 304 rows from ${location}/${janKeys.data} into ${Q(P("_p2025_01"))}`,
+      // The parent has a default partition: writers wait instead of being routed to it and failing.
+      `LOCK TABLE ${Q(TABLE)} IN SHARE ROW EXCLUSIVE MODE`,
       `ALTER TABLE ${Q(TABLE)} ATTACH PARTITION ${Q(P("_p2025_01"))} FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2025-02-01 00:00:00+00')`,
     ]);
     expect(await partitionNames(sql, SCHEMA, TABLE)).toContain(P("_p2025_01"));
@@ -186,6 +188,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     const resumed = await restorePartition(ctx, { parent, partition: P("_p2025_02"), mode: "attach", dryRun: false });
     expect(resumed.status).toBe("restored");
     expect(resumed.statements).toEqual([
+      `LOCK TABLE ${Q(TABLE)} IN SHARE ROW EXCLUSIVE MODE`,
       `ALTER TABLE ${Q(TABLE)} ATTACH PARTITION ${Q(P("_p2025_02"))} FOR VALUES FROM ('2025-02-01 00:00:00+00') TO ('2025-03-01 00:00:00+00')`,
     ]);
     expect(await partitionNames(sql, SCHEMA, TABLE)).toContain(P("_p2025_02"));

@@ -6,7 +6,7 @@ import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { detachPartition } from "../partitions/detach-partition.ts";
-import { attachPartitionSql } from "../partitions/partition-ddl.ts";
+import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
 import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
@@ -156,7 +156,7 @@ export async function archivePartition(
         ctx.logger.warn("archive verification failed; exporting again under a new key", { ...log, error: (error as Error).message });
         continue;
       }
-      const attached = await reattachAfterFailure(ctx, exec, action, error as Error);
+      const attached = await reattachAfterFailure(ctx, exec, parent, action, error as Error);
       // Attached again, it may take writes: the next run detaches and exports it again (reusing the
       // attempt's object if it is stored and the content still matches). Else resume where it stopped.
       const state = attached || attempt !== record.attempt ? "detached" : record.state;
@@ -227,14 +227,15 @@ async function exportAndUpload(
  * rows are visible through the parent while the archive waits for the next run. Extends `error`'s
  * message with the outcome; returns true when the partition is attached.
  */
-async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, action: ArchivePartitionAction, error: Error): Promise<boolean> {
+async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, error: Error): Promise<boolean> {
+  const hasDefaultPartition = parent.partitions.some((p) => p.bounds.kind === "default");
   try {
     if (!(await relationExists(exec, action.partition))) return false;
     const [row] = await ctx.sql`select 1 from pg_inherits where inhrelid = to_regclass(${quoteQualified(action.partition)})`;
     if (!row) {
       await exec.run({
         description: `attach ${displayName(action.partition)} again after the failed archive step`,
-        statements: [attachPartitionSql(action.parent, action.partition, action.boundExpression)],
+        statements: attachPartitionSteps(action.parent, action.partition, action.boundExpression, hasDefaultPartition),
         transaction: true,
       });
     }

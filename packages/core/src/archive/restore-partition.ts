@@ -9,7 +9,7 @@ import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import { locateArchive } from "./archive-keys.ts";
-import { attachPartitionSql, dropTableSql } from "../partitions/partition-ddl.ts";
+import { attachPartitionSteps, dropTableSql } from "../partitions/partition-ddl.ts";
 import { openDuckdb } from "./duckdb-session.ts";
 import { duckdbKeySummary, postgresKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
@@ -492,10 +492,11 @@ async function checkGenerated(run: RestoreRun, files: ReadonlyArray<string>, gen
 /** ATTACH through the executor; Postgres's refusals become errors naming the overlap. The table stays detached on failure. */
 async function attach(run: RestoreRun): Promise<void> {
   const { ctx, exec, manifest, record } = run;
-  const statement = attachPartitionSql(record.parent, record.target, manifest.boundExpression);
-  run.statements.push(statement);
+  const hasDefault = (await readDefaultPartition(ctx.sql, record.parent)) !== null;
+  const statements = attachPartitionSteps(record.parent, record.target, manifest.boundExpression, hasDefault);
+  run.statements.push(...statements);
   try {
-    await exec.run({ description: `attach restored ${displayName(record.target)} to ${displayName(record.parent)}`, statements: [statement], transaction: true });
+    await exec.run({ description: `attach restored ${displayName(record.target)} to ${displayName(record.parent)}`, statements, transaction: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = (error as Error).message;

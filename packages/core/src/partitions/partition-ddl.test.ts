@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { qualifiedName } from "../identifier.ts";
 import {
+  attachPartitionSteps,
   boundsClause,
   boundsCondition,
   createDefaultPartitionSql,
@@ -65,5 +66,14 @@ describe("partition DDL", () => {
     expect(detachPartitionSql(parent, partition, "finalize")).toMatch(/ FINALIZE$/);
     expect(detachPartitionSql(parent, partition, "plain")).toMatch(/"hej""hej_p2024_01"$/);
     expect(dropTableSql(partition)).toBe(`DROP TABLE IF EXISTS "Sales"."hej""hej_p2024_01"`);
+  });
+
+  it("attaches under a SHARE ROW EXCLUSIVE lock on the parent only when it has a default partition", () => {
+    const parent = qualifiedName("public", "Posts");
+    const partition = qualifiedName("public", "Posts_p2024_01");
+    const bound = "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')";
+    const attach = `ALTER TABLE "public"."Posts" ATTACH PARTITION "public"."Posts_p2024_01" ${bound}`;
+    expect(attachPartitionSteps(parent, partition, bound, false)).toEqual([attach]);
+    expect(attachPartitionSteps(parent, partition, bound, true)).toEqual([`LOCK TABLE "public"."Posts" IN SHARE ROW EXCLUSIVE MODE`, attach]);
   });
 });

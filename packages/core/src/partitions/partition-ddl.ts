@@ -111,6 +111,18 @@ export function createPartitionViaDefaultSql(options: {
 }
 
 /**
+ * ATTACH in a transaction that first locks the parent SHARE ROW EXCLUSIVE when it has a default
+ * partition: ATTACH itself takes only SHARE UPDATE EXCLUSIVE on the parent, so an INSERT routed
+ * meanwhile to the default partition (by the old partition descriptor) for the attached range would
+ * fail after the commit with `violates partition constraint` (the race createPartitionViaDefaultSql
+ * closes the same way). Without a default partition the attach blocks no writer, and stays so.
+ */
+export function attachPartitionSteps(parent: QualifiedName, partition: QualifiedName, boundClause: string, hasDefaultPartition: boolean): string[] {
+  const attach = attachPartitionSql(parent, partition, boundClause);
+  return hasDefaultPartition ? [`LOCK TABLE ${quoteQualified(parent)} IN SHARE ROW EXCLUSIVE MODE`, attach] : [attach];
+}
+
+/**
  * `ALTER TABLE "s"."parent" ATTACH PARTITION "s"."p" FOR VALUES FROM (...) TO (...)`; `boundClause` is
  * a bound clause as `boundsClause` renders it or as `pg_get_expr(relpartbound, oid)` printed it.
  */
