@@ -13,7 +13,13 @@
  * and prints rows/s and each ratio to the limit, plus the Parquet size against the partition's
  * on-disk size (pg_total_relation_size: heap + indexes + TOAST). COPY and export run 3 times,
  * interleaved, and report medians; the archive job runs once (it drops the partition).
+ *
+ * `BENCH_PIN_CPUS=1` (Linux, taskset) pins PostgreSQL to CPU 0 and this process (the job, DuckDB and
+ * the S3 server) to CPU 1, as when the database runs on its own server: work Postgres does for the
+ * job (the archive's content summary) then does not take CPU from the job.
  */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -38,6 +44,7 @@ try {
   releasers.push(() => s3.stop());
   Object.assign(process.env, s3.sdkEnvironment);
 
+  if (process.env.BENCH_PIN_CPUS === "1") pinCpus(path.join(root, "pg"));
   const sql = createClient(pg.url);
   releasers.push(() => sql.end({ timeout: 5 }));
   process.stdout.write(`building a ${rows.toLocaleString("en-US")}-row partition...\n`);
@@ -133,4 +140,12 @@ try {
   );
 } finally {
   for (const release of releasers.reverse()) await release().catch(() => {});
+}
+
+/** Pins the postmaster (and the backends it forks from now on) to CPU 0 and this process to CPU 1. */
+function pinCpus(dataDir: string): void {
+  const postmaster = readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]!.trim();
+  execFileSync("taskset", ["-a", "-p", "0x1", postmaster], { stdio: "ignore" });
+  execFileSync("taskset", ["-a", "-p", "0x2", String(process.pid)], { stdio: "ignore" });
+  process.stdout.write(`pinned: PostgreSQL (pid ${postmaster}) to CPU 0, this process to CPU 1\n`);
 }

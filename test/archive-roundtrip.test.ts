@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveKeys } from "../packages/core/src/archive/archive-keys.ts";
 import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
 import { loadParquet } from "../packages/core/src/archive/load-parquet.ts";
-import { summarizeRelation, summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
-import { readParquetColumns, readParquetContent, readParquetSchema, readParquetSummary, sha256File } from "../packages/core/src/archive/read-parquet.ts";
+import { relationColumnDigests, summarizeRelation, summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
+import { readParquetColumnDigests, readParquetColumns, readParquetContent, readParquetSchema, readParquetSummary, sha256File } from "../packages/core/src/archive/read-parquet.ts";
 import type { ColumnInfo } from "../packages/core/src/catalog/types.ts";
 import { ArchiveError } from "../packages/core/src/errors.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
@@ -171,6 +171,14 @@ line, unicode é ☃ 𝄞', 'varchar', 'ab', '{"a": 1,  "a": 2, "s": "é\\u00e9"
     const altered = { schema: source.schema, name: "altered copy" };
     await sql.unsafe(`create table "arch ""s"""."altered copy" as table "arch ""s"""."Événements ""x"""; update "arch ""s"""."altered copy" set d = 1.0000000000000002e-300 where id = 3`);
     expect((await summarizeRelationContent(sql, altered, columns, null)).content.digest).not.toBe(fileContent.content.digest);
+    // Per-column digests (run only after a mismatch) name exactly the altered column.
+    const [tableDigests, alteredDigests, fileDigests] = await Promise.all([
+      relationColumnDigests(sql, source, columns),
+      relationColumnDigests(sql, altered, columns),
+      readParquetColumnDigests(downloaded, exported.columns, workDir),
+    ]);
+    expect(fileDigests).toEqual(tableDigests);
+    expect(columns.filter((_, i) => alteredDigests[i] !== fileDigests[i]).map((c) => c.name)).toEqual(["d"]);
 
     const rowsOnly = await summarizeRelation(sql, source, null);
     expect(rowsOnly).toEqual({ rows: 5006, keyMin: null, keyMax: null });

@@ -54,8 +54,8 @@ interface ArchiveRow {
  *    leaves the partition attached);
  * 2. record intent -> detach -> guard the detached partition (archive-guard.ts: a write into it by
  *    name fails loudly until the drop);
- * 3. export to Parquet under the attempt's key (written once, with a SHA-256 checksum per request)
- *    while Postgres computes the partition's content summary -> record `exported`;
+ * 3. export to Parquet under the attempt's key (written once, with a SHA-256 checksum per request);
+ *    Postgres computes the partition's content summary from then on -> record `exported`;
  * 4. verify bytes and content (verify-archive.ts) -> manifest -> record `verified`;
  * 5. drop (in one transaction proving the guard held) -> `dropped`; or, with `keepTable`, remove the
  *    guard -> `kept`.
@@ -128,12 +128,14 @@ export async function archivePartition(
         await installArchiveGuard(exec, action.partition);
       }
       if (record.state === "detached") {
-        // The partition is frozen by its guard: Postgres summarizes it while the export reads it.
-        tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
-        tableSummary.catch(() => {});
         exportsThisRun += 1;
         const objectKey = dataKey(keys, record.attempt);
-        const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey);
+        const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey, () => {
+          // The partition is frozen by its guard. Postgres summarizes it during the upload, download and
+          // read-back rather than during the export: on shared CPUs that competed with the COPY (measured).
+          tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
+          tableSummary.catch(() => {});
+        });
         await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
       }
       if (record.state === "exported") {
@@ -190,8 +192,9 @@ export async function archivePartition(
 }
 
 /**
- * Exports the partition and uploads it once under `objectKey`; returns the SHA-256 the stored object
- * must have (null when an object already stored there carries none: verification then fails).
+ * Exports the partition, calls `onExported`, and uploads it once under `objectKey`; returns the
+ * SHA-256 the stored object must have (null when an object already stored there by an earlier run
+ * carries none: verification then fails; else it is verified against its own metadata's SHA-256).
  */
 async function exportAndUpload(
   ctx: JobContext,
@@ -199,6 +202,7 @@ async function exportAndUpload(
   action: ArchivePartitionAction,
   archive: PartitionArchive,
   objectKey: string,
+  onExported: () => void,
 ): Promise<string | null> {
   const exported = await exportToParquet({
     openCopyClient: ctx.openCopyClient,
@@ -207,6 +211,7 @@ async function exportAndUpload(
     workDir: ctx.workDir,
     memoryMb: ctx.memoryMb,
   });
+  onExported();
   try {
     const outcome = await archive.store.putFile(objectKey, exported.file, {
       contentType: "application/vnd.apache.parquet",
@@ -217,8 +222,6 @@ async function exportAndUpload(
   } finally {
     await rm(exported.file, { force: true });
   }
-  // Stored by an earlier run of this attempt (written once, so not replaced): it is verified against
-  // the checksum of its own export, and its content against the partition as it is now.
   return (await archive.store.head(objectKey))?.metadata.sha256 ?? null;
 }
 

@@ -5,16 +5,18 @@ import { quoteIdent } from "./quote.ts";
  * PURE SQL generators for the content layer of archive verification (DESIGN rule 11), computed by
  * Postgres on the partition and by DuckDB on the downloaded Parquet object, compared as text:
  *
- * - `rows`, and per column the NULL count and the total byte length of its canonical texts (these
- *   name the column in an error message);
+ * - `rows`, and per column the NULL count;
  * - `digest`: an order-independent digest of the rows as a restore gives them back:
- *   `sum(h(row text))` over all rows, where the row text joins, per column, `<byte length>:<text>`
- *   (or `N` for NULL) and `h(t)` is the first 15 hex digits (60 bits) of `md5(t)` as a non-negative
- *   bigint, summed exactly (Postgres numeric, DuckDB HUGEINT).
+ *   `sum(h(row text))` over all rows, where the row text joins the columns' canonical texts with the
+ *   unit separator U+001F (`concat_ws`, NULLs left out) and `h(t)` is the first 15 hex digits
+ *   (60 bits) of `md5(t)` as a non-negative bigint, summed exactly (Postgres numeric, DuckDB HUGEINT).
  *
- * One hash per row rather than per value: it detects every change a per-column digest detects
- * (a changed, lost or added value changes its row's text), and values moved between rows too, at
- * about a third of the cost (md5 per call dominates; measured in bench/archive.ts).
+ * One hash per row rather than per value: a changed, lost or added value changes its row's text, and
+ * so the digest (up to a 60-bit collision); values moved between rows too. It costs one md5 per row
+ * (about 2 s per million rows of the events shape in one Postgres backend, half that with two
+ * parallel workers; per-value hashes cost three times as much). A value moved across a column
+ * boundary within its row (`a|b` + `c` vs `a` + `b|c`, U+001F inside text) is the one change it
+ * cannot see. When the digests differ, `columnDigestQuery` names the columns that differ.
  *
  * Each non-NULL value is rendered to one canonical text, the same in both engines:
  *
@@ -107,8 +109,6 @@ export interface DigestColumn {
 export interface ColumnContent {
   readonly name: string;
   readonly nulls: number;
-  /** Sum of the byte lengths of the column's canonical texts. */
-  readonly bytes: string;
 }
 
 /** What both engines compute over one relation or Parquet object. */
@@ -119,40 +119,45 @@ export interface ContentSummary {
   readonly columns: ReadonlyArray<ColumnContent>;
 }
 
+/** The algorithm recorded in manifests (manifest.ts `content.algorithm`). */
+export const CONTENT_DIGEST_ALGORITHM = "row-md5-60-sum/1";
+
+const asText = (dialect: Dialect, expr: string) => (dialect === "postgres" ? `(${expr})::text` : `CAST(${expr} AS VARCHAR)`);
+
+/** NULL stays NULL (Postgres's concat() would make it ''), so concat_ws leaves it out. */
+function canonicalOrNull(c: DigestColumn, dialect: Dialect): string {
+  return `CASE WHEN ${c.ref} IS NULL THEN NULL ELSE ${canonicalText(c.parquetType, c.ref, dialect)} END`;
+}
+
+/** `sum(h(text))` as decimal text, "0" for no rows. */
+function hashSum(text: string, dialect: Dialect): string {
+  const md5 = `substr(md5(${text}), 1, 15)`;
+  const hash = dialect === "postgres" ? `('x' || ${md5})::bit(60)::bigint` : `CAST('0x' || ${md5} AS BIGINT)`;
+  return asText(dialect, `coalesce(sum(${hash}), 0)`);
+}
+
 /**
- * One-scan query computing `rows`, `digest` and per column `n<i>` (NULL count) and `b<i>` (text
- * bytes), all as text, plus `extra` select items evaluated over the inner columns `k` (e.g. key
- * min/max: pass `keyRef` to expose the raw key column as `k`). `source` is a FROM item.
+ * One-scan query computing `rows`, `digest` and per column `n<i>` (NULL count), all as text, plus
+ * `extra` select items over the raw columns (e.g. a key min/max). `source` is a FROM item.
+ * Postgres parallelizes it (Parallel Seq Scan + Partial Aggregate) where allowed.
  */
-export function contentSummaryQuery(
-  columns: ReadonlyArray<DigestColumn>,
-  dialect: Dialect,
-  source: string,
-  keyRef?: { ref: string; extra: string },
-): string {
-  const pg = dialect === "postgres";
-  const text = (expr: string) => (pg ? `(${expr})::text` : `CAST(${expr} AS VARCHAR)`);
-  const byteLength = (t: string) => (pg ? `octet_length(${t})` : `strlen(${t})`);
-  // NULL stays NULL (Postgres's concat() would make it '').
-  const inner = columns.map((c, i) => `CASE WHEN ${c.ref} IS NULL THEN NULL ELSE ${canonicalText(c.parquetType, c.ref, dialect)} END AS ${quoteIdent(`t${i}`)}`);
-  if (keyRef) inner.push(`${keyRef.ref} AS ${quoteIdent("k")}`);
-  const piece = (i: number) => {
-    const t = quoteIdent(`t${i}`);
-    return `coalesce(${text(byteLength(t))} || ':' || ${t}, 'N')`;
-  };
-  const rowText = columns.map((_, i) => piece(i)).join(` || '|' || `);
-  const md5 = `substr(md5(${rowText}), 1, 15)`;
-  const hash = pg ? `('x' || ${md5})::bit(60)::bigint` : `CAST('0x' || ${md5} AS BIGINT)`;
-  const outer = [
-    `${text("count(*)")} AS ${quoteIdent("rows")}`,
-    `${text(`coalesce(sum(${hash}), 0)`)} AS ${quoteIdent("digest")}`,
-    ...columns.flatMap((_, i) => {
-      const t = quoteIdent(`t${i}`);
-      return [`${text(`count(*) - count(${t})`)} AS ${quoteIdent(`n${i}`)}`, `${text(`coalesce(sum(${byteLength(t)}), 0)`)} AS ${quoteIdent(`b${i}`)}`];
-    }),
+export function contentSummaryQuery(columns: ReadonlyArray<DigestColumn>, dialect: Dialect, source: string, extra?: string): string {
+  const rowText = `concat_ws(chr(31), ${columns.map((c) => canonicalOrNull(c, dialect)).join(", ")})`;
+  const items = [
+    `${asText(dialect, "count(*)")} AS ${quoteIdent("rows")}`,
+    `${hashSum(rowText, dialect)} AS ${quoteIdent("digest")}`,
+    ...columns.map((c, i) => `${asText(dialect, `count(*) - count(${c.ref})`)} AS ${quoteIdent(`n${i}`)}`),
   ];
-  if (keyRef) outer.push(keyRef.extra);
-  return `SELECT ${outer.join(", ")} FROM (SELECT ${inner.join(", ")} FROM ${source}) AS s`;
+  if (extra) items.push(extra);
+  return `SELECT ${items.join(", ")} FROM ${source}`;
+}
+
+/**
+ * Per-column digests `d<i>` (`sum(h(canonical text))` over non-NULL values): run only after the row
+ * digests differed, to name the columns whose values differ (one md5 per value: slower).
+ */
+export function columnDigestQuery(columns: ReadonlyArray<DigestColumn>, dialect: Dialect, source: string): string {
+  return `SELECT ${columns.map((c, i) => `${hashSum(canonicalOrNull(c, dialect), dialect)} AS ${quoteIdent(`d${i}`)}`).join(", ")} FROM ${source}`;
 }
 
 /** The digest columns of a Postgres relation's columns (`format_type()` text), by quoted name. */
@@ -165,13 +170,18 @@ export function readContentSummary(columns: ReadonlyArray<{ readonly name: strin
   return Object.freeze({
     rows: Number(row.rows),
     digest: String(row.digest),
-    columns: columns.map((c, i) => Object.freeze({ name: c.name, nulls: Number(row[`n${i}`]), bytes: String(row[`b${i}`]) })),
+    columns: columns.map((c, i) => Object.freeze({ name: c.name, nulls: Number(row[`n${i}`]) })),
   });
+}
+
+/** Reads a `columnDigestQuery` result row: one digest per column, in order. */
+export function readColumnDigests(columns: ReadonlyArray<unknown>, row: Readonly<Record<string, unknown>>): string[] {
+  return columns.map((_, i) => String(row[`d${i}`]));
 }
 
 /**
  * What differs between the table's summary and the archive's, for an error message; empty when
- * they agree. Names each column whose NULL count or text length differs.
+ * they agree. Names each column whose NULL count differs.
  */
 export function contentDifferences(table: ContentSummary, archive: ContentSummary): string[] {
   const differences: string[] = [];
@@ -181,9 +191,7 @@ export function contentDifferences(table: ContentSummary, archive: ContentSummar
   }
   for (const [i, t] of table.columns.entries()) {
     const a = archive.columns[i];
-    if (!a) continue;
-    if (a.nulls !== t.nulls) differences.push(`column ${JSON.stringify(t.name)}: ${a.nulls} NULLs in the archive vs ${t.nulls} in the table`);
-    else if (a.bytes !== t.bytes) differences.push(`column ${JSON.stringify(t.name)}: ${a.bytes} bytes of values in the archive vs ${t.bytes} in the table`);
+    if (a && a.nulls !== t.nulls) differences.push(`column ${JSON.stringify(t.name)}: ${a.nulls} NULLs in the archive vs ${t.nulls} in the table`);
   }
   if (archive.digest !== table.digest) {
     differences.push(`row digest ${archive.digest} in the archive vs ${table.digest} in the table (values differ)`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ArchiveError } from "../errors.ts";
+import { CONTENT_DIGEST_ALGORITHM } from "./content-digest.ts";
 
 /**
  * The manifest of one archived partition: `manifest.json` next to its Parquet object(s). It is
@@ -32,10 +33,10 @@ export const manifestObjectSchema = z.strictObject({
 /** The content summary verify compared (content-digest.ts), recorded so a restore can compare too. */
 export const manifestContentSchema = z.strictObject({
   /** How `digest` was computed: the sum over rows of 60 bits of md5 of the row's canonical text. */
-  algorithm: z.literal("row-md5-60-sum/1"),
+  algorithm: z.literal(CONTENT_DIGEST_ALGORITHM),
   digest: z.string().regex(/^\d+$/, "must be a non-negative decimal integer"),
-  /** Per manifest column, in order: NULL count and total bytes of its canonical texts. */
-  columns: z.array(z.strictObject({ name: z.string().min(1), nulls: z.int().nonnegative(), bytes: z.string().regex(/^\d+$/) })),
+  /** Per manifest column, in order: its NULL count. */
+  columns: z.array(z.strictObject({ name: z.string().min(1), nulls: z.int().nonnegative() })),
 });
 
 export const manifestSchema = z.strictObject({

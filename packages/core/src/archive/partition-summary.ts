@@ -3,7 +3,7 @@ import type { ColumnInfo } from "../catalog/types.ts";
 import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { applyArchiveSessionSettings } from "./copy-client.ts";
-import { contentSummaryQuery, postgresDigestColumns, readContentSummary, type ContentSummary } from "./content-digest.ts";
+import { columnDigestQuery, contentSummaryQuery, postgresDigestColumns, readColumnDigests, readContentSummary, type ContentSummary } from "./content-digest.ts";
 import { postgresKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteQualified } from "./quote.ts";
 import type { ContentRelationSummary, RelationSummary } from "./read-parquet.ts";
@@ -36,8 +36,8 @@ export async function summarizeRelation(sql: postgres.Sql, relation: QualifiedNa
 }
 
 /**
- * The content summary of a relation in Postgres (content-digest.ts: rows, per-column NULLs and text
- * bytes, the row digest) plus the key min/max of `summarizeRelation`, in one scan, in a read-only
+ * The content summary of a relation in Postgres (content-digest.ts: rows, per-column NULLs, the row
+ * digest) plus the key min/max of `summarizeRelation`, in one scan, in a read-only
  * transaction under the archive COPY session settings. `columns` in table order (`format_type()` text).
  * @throws ArchiveError naming the relation when the query fails.
  */
@@ -47,18 +47,9 @@ export async function summarizeRelationContent(
   columns: ReadonlyArray<ColumnInfo>,
   keyColumn: ColumnInfo | null,
 ): Promise<ContentRelationSummary> {
-  const key = keyColumn === null ? undefined : { ref: quoteIdent(keyColumn.name), extra: postgresKeySummary(keyColumn.type, quoteIdent("k")) };
-  const query = contentSummaryQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation), key);
-  let row: Record<string, unknown>;
-  try {
-    row = await sql.begin("read only", async (tx) => {
-      await applyArchiveSessionSettings(tx, true);
-      const [first] = await tx.unsafe(query);
-      return first as Record<string, unknown>;
-    });
-  } catch (error) {
-    throw new ArchiveError(`could not summarize ${displayName(relation)} for verification: ${(error as Error).message}`, { cause: error });
-  }
+  const keySummary = keyColumn === null ? undefined : postgresKeySummary(keyColumn.type, quoteIdent(keyColumn.name));
+  const query = contentSummaryQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation), keySummary);
+  const row = await queryUnderArchiveSettings(sql, relation, query);
   const content: ContentSummary = readContentSummary(columns, row);
   return Object.freeze({
     rows: content.rows,
@@ -66,4 +57,23 @@ export async function summarizeRelationContent(
     keyMax: keyColumn === null ? null : ((row.key_max as string | null) ?? null),
     content,
   });
+}
+
+/** Per-column digests of a relation (content-digest.ts `columnDigestQuery`), to name differing columns. */
+export async function relationColumnDigests(sql: postgres.Sql, relation: QualifiedName, columns: ReadonlyArray<ColumnInfo>): Promise<string[]> {
+  const row = await queryUnderArchiveSettings(sql, relation, columnDigestQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation)));
+  return readColumnDigests(columns, row);
+}
+
+/** Runs one query in a read-only transaction under the archive COPY session settings. */
+async function queryUnderArchiveSettings(sql: postgres.Sql, relation: QualifiedName, query: string): Promise<Record<string, unknown>> {
+  try {
+    return await sql.begin("read only", async (tx) => {
+      await applyArchiveSessionSettings(tx, true);
+      const [first] = await tx.unsafe(query);
+      return first as Record<string, unknown>;
+    });
+  } catch (error) {
+    throw new ArchiveError(`could not summarize ${displayName(relation)} for verification: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ArchiveError } from "../errors.ts";
 import { openDuckdb, type DuckdbOptions } from "./duckdb-session.ts";
-import { contentSummaryQuery, readContentSummary, type ContentSummary } from "./content-digest.ts";
+import { columnDigestQuery, contentSummaryQuery, readColumnDigests, readContentSummary, type ContentSummary, type DigestColumn } from "./content-digest.ts";
 import type { ManifestColumn } from "./manifest.ts";
 import { duckdbKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
@@ -103,25 +103,39 @@ export async function readParquetContent(
     const ref = (i: number) => `t.${quoteIdent(`c${i}`)}`;
     const keyIndex = keyColumn === null ? -1 : columns.findIndex((c) => c.name === keyColumn);
     if (keyColumn !== null && keyIndex < 0) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)}`);
-    const key = keyIndex < 0 ? undefined : { ref: ref(keyIndex), extra: duckdbKeySummary(columns[keyIndex]!.parquetType, quoteIdent("k")) };
-    const source = `read_parquet(${quoteLiteral(file)}) AS t(${columns.map((_, i) => quoteIdent(`c${i}`)).join(", ")})`;
-    const query = contentSummaryQuery(
-      columns.map((c, i) => ({ name: c.name, parquetType: c.parquetType, ref: ref(i) })),
-      "duckdb",
-      source,
-      key,
-    );
+    const keySummary = keyIndex < 0 ? undefined : duckdbKeySummary(columns[keyIndex]!.parquetType, ref(keyIndex));
+    const query = contentSummaryQuery(digestColumns(columns), "duckdb", parquetSource(file, columns), keySummary);
     const [row] = await duck.query(query, `read back ${file}`);
     const content = readContentSummary(columns, row!);
     return Object.freeze({
       rows: content.rows,
-      keyMin: key ? ((row!.key_min as string | null) ?? null) : null,
-      keyMax: key ? ((row!.key_max as string | null) ?? null) : null,
+      keyMin: keySummary ? ((row!.key_min as string | null) ?? null) : null,
+      keyMax: keySummary ? ((row!.key_max as string | null) ?? null) : null,
       content,
     });
   } finally {
     duck.close();
   }
+}
+
+/** Per-column digests of a Parquet file (content-digest.ts `columnDigestQuery`), to name differing columns. */
+export async function readParquetColumnDigests(file: string, columns: ReadonlyArray<ManifestColumn>, workDir: string, duckdbOptions: DuckdbOptions = {}): Promise<string[]> {
+  const duck = await openDuckdb(workDir, duckdbOptions);
+  try {
+    const [row] = await duck.query(columnDigestQuery(digestColumns(columns), "duckdb", parquetSource(file, columns)), `read back ${file}`);
+    return readColumnDigests(columns, row!);
+  } finally {
+    duck.close();
+  }
+}
+
+/** `read_parquet(file) AS t("c0", ...)`: columns by position, so any name is safe. */
+function parquetSource(file: string, columns: ReadonlyArray<unknown>): string {
+  return `read_parquet(${quoteLiteral(file)}) AS t(${columns.map((_, i) => quoteIdent(`c${i}`)).join(", ")})`;
+}
+
+function digestColumns(columns: ReadonlyArray<ManifestColumn>): DigestColumn[] {
+  return columns.map((c, i) => ({ name: c.name, parquetType: c.parquetType, ref: `t.${quoteIdent(`c${i}`)}` }));
 }
 
 /** The columns of a Parquet file as DuckDB types, in file order. @throws ArchiveError when unreadable. */

@@ -7,11 +7,11 @@ import { displayName } from "../identifier.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { PARTKEEPER_VERSION } from "../version.ts";
 import type { PartitionArchive } from "./archive-keys.ts";
-import { contentDifferences } from "./content-digest.ts";
-import { parseManifest, type Manifest } from "./manifest.ts";
+import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "./content-digest.ts";
+import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
 import { mapColumn } from "./parquet-types.ts";
-import { summarizeRelationContent } from "./partition-summary.ts";
-import { readParquetContent, sha256File, type ContentRelationSummary } from "./read-parquet.ts";
+import { relationColumnDigests, summarizeRelationContent } from "./partition-summary.ts";
+import { readParquetColumnDigests, readParquetContent, sha256File, type ContentRelationSummary } from "./read-parquet.ts";
 
 export interface VerifyArchiveOptions {
   readonly parent: ParentInfo;
@@ -32,8 +32,8 @@ export interface VerifyArchiveOptions {
  * 1. bytes: the stored object exists; the checksum the store keeps for it (when it keeps one) and the
  *    SHA-256 of the downloaded bytes equal the SHA-256 computed at export (a mismatching download is
  *    fetched once more, to tell a corrupted download from a corrupted object);
- * 2. content: rows, per-column NULL counts and text bytes, and the row digest of content-digest.ts,
- *    computed by Postgres on the partition and by DuckDB on the downloaded object, are equal;
+ * 2. content: rows, per-column NULL counts and the row digest of content-digest.ts, computed by
+ *    Postgres on the partition and by DuckDB on the downloaded object, are equal;
  * 3. the manifest (with the content summary) is written, or an existing one must commit the same
  *    content (a crash after writing it, or an earlier archive of an unchanged partition).
  *
@@ -80,6 +80,9 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
     if (table.keyMin !== archived.keyMin || table.keyMax !== archived.keyMax) {
       differences.push(`key range ${archived.keyMin}..${archived.keyMax} in the archive vs ${table.keyMin}..${table.keyMax} in the table`);
     }
+    if (table.content.digest !== archived.content.digest && table.rows === archived.rows) {
+      differences.push(...(await differingColumns(ctx, action, parent, file, columns)));
+    }
     if (differences.length) {
       throw new ArchiveVerificationError(
         `archive verification failed for ${displayName(action.partition)}: ${differences.join("; ")} (${where}); ` +
@@ -102,9 +105,9 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
       keyMin: table.keyMin,
       keyMax: table.keyMax,
       content: {
-        algorithm: "row-md5-60-sum/1",
+        algorithm: CONTENT_DIGEST_ALGORITHM,
         digest: table.content.digest,
-        columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls, bytes: c.bytes })),
+        columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls })),
       },
     };
     if ((await store.putJson(keys.manifest, manifest)) === "exists") {
@@ -124,4 +127,20 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/** Names the columns whose values differ (per-column digests in both engines), after the row digests differed. */
+async function differingColumns(
+  ctx: JobContext,
+  action: ArchivePartitionAction,
+  parent: ParentInfo,
+  file: string,
+  columns: ReadonlyArray<ManifestColumn>,
+): Promise<string[]> {
+  const [inTable, inArchive] = await Promise.all([
+    relationColumnDigests(ctx.sql, action.partition, parent.columns),
+    readParquetColumnDigests(file, columns, ctx.workDir, { memoryMb: ctx.memoryMb }),
+  ]);
+  const names = columns.filter((_, i) => inTable[i] !== inArchive[i]).map((c) => JSON.stringify(c.name));
+  return names.length ? [`values differ in column${names.length > 1 ? "s" : ""} ${names.join(", ")}`] : [];
 }
