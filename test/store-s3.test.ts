@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -50,7 +50,7 @@ describe("S3 store against a real S3-compatible server", () => {
     expect(await store.putFile(key, b, { contentType: "application/octet-stream" })).toBe("exists");
     expect(await store.head(key)).toEqual({ bytes: 5, metadata: { sha256: "abc" } });
     const back = path.join(dir, "back.bin");
-    expect(await store.getToFile(key, back)).toEqual({ bytes: 5 });
+    expect(await store.getToFile(key, back)).toEqual({ bytes: 5, sha256: createHash("sha256").update("first").digest("hex") });
     expect(await readFile(back, "utf8")).toBe("first");
   });
 

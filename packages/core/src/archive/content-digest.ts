@@ -103,7 +103,16 @@ export interface DigestColumn {
   readonly name: string;
   readonly parquetType: string;
   readonly ref: string;
+  /** Postgres side: the column's `format_type()` text, to pick the cheapest exact rendering. */
+  readonly pgType?: string;
 }
+
+/**
+ * Postgres types whose `::text` cast is their output function (an I/O conversion cast) and keeps
+ * NULL: rendered without CASE and concat(), which costs about 10 % of the Postgres summary (measured).
+ * Not bpchar (the cast strips padding), inet (the cast adds the netmask), bool (`true` vs `t`).
+ */
+const TEXT_IS_OUTPUT = /^(bigint|integer|smallint|text|uuid|jsonb?|character varying(\(\d+\))?|numeric(\(\d+(,\d+)?\))?)$/;
 
 /** Per-column part of a content summary. */
 export interface ColumnContent {
@@ -126,6 +135,7 @@ const asText = (dialect: Dialect, expr: string) => (dialect === "postgres" ? `($
 
 /** NULL stays NULL (Postgres's concat() would make it ''), so concat_ws leaves it out. */
 function canonicalOrNull(c: DigestColumn, dialect: Dialect): string {
+  if (dialect === "postgres" && c.pgType !== undefined && TEXT_IS_OUTPUT.test(c.pgType)) return `${c.ref}::text`;
   return `CASE WHEN ${c.ref} IS NULL THEN NULL ELSE ${canonicalText(c.parquetType, c.ref, dialect)} END`;
 }
 
@@ -162,7 +172,7 @@ export function columnDigestQuery(columns: ReadonlyArray<DigestColumn>, dialect:
 
 /** The digest columns of a Postgres relation's columns (`format_type()` text), by quoted name. */
 export function postgresDigestColumns(columns: ReadonlyArray<{ readonly name: string; readonly type: string }>): DigestColumn[] {
-  return columns.map((c) => ({ name: c.name, parquetType: mapColumn(c).parquetType, ref: quoteIdent(c.name) }));
+  return columns.map((c) => ({ name: c.name, parquetType: mapColumn(c).parquetType, ref: quoteIdent(c.name), pgType: c.type }));
 }
 
 /** Reads a `contentSummaryQuery` result row. */

@@ -11,7 +11,7 @@ import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "./content-digest.t
 import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
 import { mapColumn } from "./parquet-types.ts";
 import { relationColumnDigests, summarizeRelationContent } from "./partition-summary.ts";
-import { readParquetColumnDigests, readParquetContent, sha256File, type ContentRelationSummary } from "./read-parquet.ts";
+import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "./read-parquet.ts";
 
 export interface VerifyArchiveOptions {
   readonly parent: ParentInfo;
@@ -62,8 +62,7 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
     let bytes = 0;
     let sha256 = "";
     for (let download = 1; download <= 2 && sha256 !== expected; download++) {
-      bytes = (await store.getToFile(objectKey, file)).bytes;
-      sha256 = await sha256File(file);
+      ({ bytes, sha256 } = await store.getToFile(objectKey, file));
     }
     if (sha256 !== expected) {
       throw new ArchiveVerificationError(

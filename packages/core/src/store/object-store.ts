@@ -32,10 +32,10 @@ export interface ObjectStore {
 
   /**
    * Downloads `key` into the local file `file` (created or truncated).
-   * @returns the number of bytes written.
+   * @returns the number of bytes written and their SHA-256 (lower-case hex), computed as they arrive.
    * @throws ArchiveError when the object is missing or the download fails.
    */
-  getToFile(key: string, file: string): Promise<{ readonly bytes: number }>;
+  getToFile(key: string, file: string): Promise<{ readonly bytes: number; readonly sha256: string }>;
 
   /**
    * Stores `value` as pretty-printed UTF-8 JSON (`application/json`) once, like `putFile`.

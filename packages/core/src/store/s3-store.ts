@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
@@ -147,7 +148,7 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
    * Downloads with up to `maxAttempts` tries: the SDK retries failed requests, not a body stream
    * that breaks after the headers (a reset connection, a truncated body).
    */
-  async function getToFile(key: string, file: string): Promise<{ readonly bytes: number }> {
+  async function getToFile(key: string, file: string): Promise<{ readonly bytes: number; readonly sha256: string }> {
     const Key = fullKey(key);
     const attempts = options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
@@ -162,9 +163,20 @@ export function createS3Store(location: string, options: S3StoreOptions = {}): S
       }
       let failure: ArchiveError;
       try {
-        await pipeline(body, createWriteStream(file));
+        // Hashed while it streams: no second read of the file.
+        const hash = createHash("sha256");
+        await pipeline(
+          body,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              hash.update(chunk);
+              yield chunk;
+            }
+          },
+          createWriteStream(file),
+        );
         const bytes = (await stat(file)).size;
-        if (expected === undefined || bytes === expected) return { bytes };
+        if (expected === undefined || bytes === expected) return { bytes, sha256: hash.digest("hex") };
         failure = new ArchiveError(
           `S3 download of s3://${bucket}/${Key} from ${endpointText} was truncated: received ${bytes} of ${expected} bytes (attempt ${attempt} of ${attempts})`,
         );
