@@ -190,21 +190,27 @@ export function readColumnDigests(columns: ReadonlyArray<unknown>, row: Readonly
 }
 
 /**
- * What differs between the table's summary and the archive's, for an error message; empty when
- * they agree. Names each column whose NULL count differs.
+ * What differs between an expected summary and an actual one, for an error message; empty when they
+ * agree. Names each column whose NULL count differs. Default labels: the table (expected) and the
+ * archive (actual), as archive verification compares them.
  */
-export function contentDifferences(table: ContentSummary, archive: ContentSummary): string[] {
+export function contentDifferences(
+  expected: ContentSummary,
+  actual: ContentSummary,
+  labels: { readonly expected: string; readonly actual: string } = { expected: "in the table", actual: "in the archive" },
+): string[] {
+  const { expected: e, actual: a } = labels;
   const differences: string[] = [];
-  if (archive.rows !== table.rows) differences.push(`${archive.rows} rows in the archive vs ${table.rows} in the table`);
-  if (archive.columns.length !== table.columns.length) {
-    differences.push(`${archive.columns.length} columns in the archive vs ${table.columns.length} in the table`);
+  if (actual.rows !== expected.rows) differences.push(`${actual.rows} rows ${a} vs ${expected.rows} ${e}`);
+  if (actual.columns.length !== expected.columns.length) {
+    differences.push(`${actual.columns.length} columns ${a} vs ${expected.columns.length} ${e}`);
   }
-  for (const [i, t] of table.columns.entries()) {
-    const a = archive.columns[i];
-    if (a && a.nulls !== t.nulls) differences.push(`column ${JSON.stringify(t.name)}: ${a.nulls} NULLs in the archive vs ${t.nulls} in the table`);
+  for (const [i, x] of expected.columns.entries()) {
+    const y = actual.columns[i];
+    if (y && y.nulls !== x.nulls) differences.push(`column ${JSON.stringify(x.name)}: ${y.nulls} NULLs ${a} vs ${x.nulls} ${e}`);
   }
-  if (archive.digest !== table.digest) {
-    differences.push(`row digest ${archive.digest} in the archive vs ${table.digest} in the table (values differ)`);
+  if (actual.digest !== expected.digest) {
+    differences.push(`row digest ${actual.digest} ${a} vs ${expected.digest} ${e} (values differ)`);
   }
   return differences;
 }

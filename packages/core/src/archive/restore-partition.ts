@@ -15,7 +15,8 @@ import { duckdbKeySummary, postgresKeySummary } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
 import { loadParquet } from "./load-parquet.ts";
 import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
-import { summarizeRelation } from "./partition-summary.ts";
+import { contentDifferences } from "./content-digest.ts";
+import { summarizeRelation, summarizeRelationContent } from "./partition-summary.ts";
 import { sha256File } from "./read-parquet.ts";
 import {
   columnDifferences,
@@ -102,8 +103,9 @@ export interface RestoreResult {
  *    (`LIKE` the parent including its generated columns, or from the manifest's `pgType`s when the
  *    parent is gone or its columns changed; attach mode needs the parent and refuses a changed one),
  *    loads it (load-parquet.ts, one COPY per object, generated columns left to Postgres) and checks
- *    rows and key range against the manifest and the computed generated columns against the
- *    archived ones (`checkGenerated`); records `loaded`.
+ *    rows and key range against the manifest, the computed generated columns against the
+ *    archived ones (`checkGenerated`), and NULL counts and the row digest against the manifest's
+ *    content summary when it has one (`checkContent`); records `loaded`.
  * 4. Attach mode: `ALTER TABLE parent ATTACH PARTITION t <manifest bounds>` through the DdlExecutor
  *    (lock_timeout + retries, DESIGN rule 1); records `attached`. An overlapping partition or rows
  *    of the range in the default partition make Postgres refuse: the error names them and the loaded
@@ -288,6 +290,7 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
       if (!exec.dryRun) {
         await checkLoaded(run);
         await checkGenerated(run, files, generated);
+        await checkContent(run);
       }
     } finally {
       await Promise.all(files.map((f) => rm(f, { force: true })));
@@ -438,6 +441,26 @@ async function checkLoaded(run: RestoreRun): Promise<void> {
     `${displayName(run.record.target)} holds ${rows} rows after loading; the manifest ${run.manifestUrl} says ${run.manifest.rows} rows, key ${run.manifest.keyMin}..${run.manifest.keyMax}: ` +
       "the table is kept for inspection: drop it before running restore again",
   );
+}
+
+/**
+ * After loading, when the manifest records the content summary archive verification compared
+ * (content-digest.ts; manifests from before it have none): the target has the same NULL counts and
+ * row digest, so every value came back as it was archived.
+ */
+async function checkContent(run: RestoreRun): Promise<void> {
+  const { ctx, manifest, record } = run;
+  if (!manifest.content) return;
+  const columns = manifest.columns.map((c) => ({ name: c.name, type: c.pgType }));
+  const restored = (await summarizeRelationContent(ctx.sql, record.target, columns, null)).content;
+  const archived = { rows: manifest.rows, digest: manifest.content.digest, columns: manifest.content.columns };
+  const differences = contentDifferences(archived, restored, { expected: "archived", actual: "restored" });
+  if (differences.length) {
+    throw new ArchiveError(
+      `${displayName(record.target)} does not hold the values archived in ${run.manifestUrl}: ${differences.join("; ")}; ` +
+        "the table is kept for inspection: drop it before running restore again",
+    );
+  }
 }
 
 /**
