@@ -5,8 +5,8 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
 import { loadParquet } from "../packages/core/src/archive/load-parquet.ts";
-import { readParquetSummary } from "../packages/core/src/archive/read-parquet.ts";
-import { summarizeRelation } from "../packages/core/src/archive/partition-summary.ts";
+import { readParquetContent } from "../packages/core/src/archive/read-parquet.ts";
+import { summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
 import type { ColumnInfo } from "../packages/core/src/catalog/types.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { createTestDatabase } from "./helpers.ts";
@@ -106,8 +106,8 @@ describe("large export and import keep the main client usable", async () => {
     const startedVerify = performance.now();
     const key = columns[2]!;
     const [fromFile, fromTable] = await Promise.all([
-      readParquetSummary(exported.file, key.name, workDir),
-      summarizeRelation(sql, events, key),
+      readParquetContent(exported.file, exported.columns, key.name, workDir),
+      summarizeRelationContent(sql, events, columns, key),
     ]);
     figures.verifyMs = (performance.now() - startedVerify).toFixed(0);
     expect(fromFile).toEqual(fromTable);

@@ -10,7 +10,7 @@ import { openDuckdb } from "./duckdb-session.ts";
 import type { ManifestColumn } from "./manifest.ts";
 import { restoreExpression } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
-import { duckdbTypeToParquetType } from "./read-parquet.ts";
+import { assertManifestColumns } from "./read-parquet.ts";
 
 export interface LoadParquetOptions {
   /** A NEW postgres.js client with `max: 1` for the COPY; ended here (see copy-client.ts). */
@@ -64,15 +64,7 @@ export async function loadParquet(options: LoadParquetOptions): Promise<LoadParq
     const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
     let rows: number;
     try {
-      const described = await duck.query(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`, `open the Parquet file ${file}`);
-      const actual = described.map((r) => duckdbTypeToParquetType(String(r.column_type)));
-      const expected = columns.map((c) => c.parquetType);
-      if (actual.length !== expected.length || actual.some((t, i) => t !== expected[i])) {
-        throw new ArchiveError(
-          `Parquet file ${file} does not match its manifest: file has (${actual.join(", ")}), manifest says (${expected.join(", ")}); ` +
-            "check that the manifest and the data object belong to the same archive",
-        );
-      }
+      await assertManifestColumns(duck.query, file, columns);
       const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
       const select = loaded.map(({ c, i }) => `${restoreExpression(c.parquetType, `t.${quoteIdent(`c${i}`)}`)} AS ${quoteIdent(`c${i}`)}`).join(", ");
       const [result] = await duck.query(

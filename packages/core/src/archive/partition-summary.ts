@@ -9,7 +9,7 @@ import { quoteIdent, quoteQualified } from "./quote.ts";
 import type { ContentRelationSummary, RelationSummary } from "./read-parquet.ts";
 
 /**
- * Row count and key min/max of a relation in Postgres, rendered exactly like `readParquetSummary`
+ * Row count and key min/max of a relation in Postgres, rendered exactly like `readParquetContent`
  * renders the Parquet side (parquet-types.ts `keyRendering`: epoch microseconds for timestamps, text
  * under byte order for strings), so verify compares plain strings. One full scan:
  *

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ArchiveError } from "../errors.ts";
-import { openDuckdb, type DuckdbOptions } from "./duckdb-session.ts";
+import { openDuckdb, type DuckdbOptions, type DuckdbSession } from "./duckdb-session.ts";
 import { columnDigestQuery, contentSummaryQuery, readColumnDigests, readContentSummary, type ContentSummary, type DigestColumn } from "./content-digest.ts";
 import type { ManifestColumn } from "./manifest.ts";
 import { duckdbKeySummary } from "./parquet-types.ts";
@@ -45,40 +45,6 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /**
- * Opens a Parquet file with DuckDB (proving it is readable end to end: every row group is decoded by
- * the count and min/max) and returns its row count and the key column's min/max.
- * `workDir` holds DuckDB's scratch directories; default: the file's directory.
- * @throws ArchiveError when the file cannot be read or `keyColumn` is not one of its columns.
- */
-export async function readParquetSummary(file: string, keyColumn?: string | null, workDir = path.dirname(file)): Promise<RelationSummary> {
-  const duck = await openDuckdb(workDir);
-  try {
-    const source = `read_parquet(${quoteLiteral(file)})`;
-    const columns = await describe(duck.query, file);
-    let keyList = "NULL AS key_min, NULL AS key_max";
-    if (keyColumn !== undefined && keyColumn !== null) {
-      const key = columns.find((c) => c.name === keyColumn);
-      if (!key) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)} (columns: ${columns.map((c) => c.name).join(", ")})`);
-      keyList = duckdbKeySummary(duckdbTypeToParquetType(key.duckdbType), `t.${quoteIdent(`c${columns.indexOf(key)}`)}`);
-    }
-    const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
-    // Every column is touched so that each column chunk is decompressed and decoded once.
-    const touch = columns.map((_, i) => `count(t.${quoteIdent(`c${i}`)})`).join(" + ");
-    const [row] = await duck.query(
-      `SELECT count(*) AS rows, ${touch} AS non_null, ${keyList} FROM ${source} AS t(${alias})`,
-      `read back ${file}`,
-    );
-    return Object.freeze({
-      rows: Number(row?.rows),
-      keyMin: (row?.key_min as string | null) ?? null,
-      keyMax: (row?.key_max as string | null) ?? null,
-    });
-  } finally {
-    duck.close();
-  }
-}
-
-/**
  * The content summary of a Parquet file (content-digest.ts) plus the key min/max, in one DuckDB scan
  * that decodes every value. `columns` are the manifest's columns in file order: the file must have
  * exactly those Parquet types, else the archive does not match its description.
@@ -93,18 +59,12 @@ export async function readParquetContent(
 ): Promise<ContentRelationSummary> {
   const duck = await openDuckdb(workDir, duckdbOptions);
   try {
-    const actual = await describe(duck.query, file);
-    const types = actual.map((c) => duckdbTypeToParquetType(c.duckdbType));
-    if (types.length !== columns.length || columns.some((c, i) => c.parquetType !== types[i])) {
-      throw new ArchiveError(
-        `Parquet file ${file} has columns (${types.join(", ")}), expected (${columns.map((c) => c.parquetType).join(", ")})`,
-      );
-    }
-    const ref = (i: number) => `t.${quoteIdent(`c${i}`)}`;
-    const keyIndex = keyColumn === null ? -1 : columns.findIndex((c) => c.name === keyColumn);
-    if (keyColumn !== null && keyIndex < 0) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)}`);
-    const keySummary = keyIndex < 0 ? undefined : duckdbKeySummary(columns[keyIndex]!.parquetType, ref(keyIndex));
-    const query = contentSummaryQuery(digestColumns(columns), "duckdb", parquetSource(file, columns), keySummary);
+    await assertManifestColumns(duck.query, file, columns);
+    const digest = digestColumns(columns);
+    const key = keyColumn === null ? undefined : digest.find((c) => c.name === keyColumn);
+    if (keyColumn !== null && key === undefined) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)}`);
+    const keySummary = key === undefined ? undefined : duckdbKeySummary(key.parquetType, key.ref);
+    const query = contentSummaryQuery(digest, "duckdb", parquetSource(file, columns), keySummary);
     const [row] = await duck.query(query, `read back ${file}`);
     const content = readContentSummary(columns, row!);
     return Object.freeze({
@@ -126,6 +86,21 @@ export async function readParquetColumnDigests(file: string, columns: ReadonlyAr
     return readColumnDigests(columns, row!);
   } finally {
     duck.close();
+  }
+}
+
+/**
+ * Checks that a Parquet file has exactly the manifest's columns, by position and Parquet type.
+ * @throws ArchiveError naming both column lists when they differ (manifest and object of different archives).
+ */
+export async function assertManifestColumns(query: DuckdbSession["query"], file: string, columns: ReadonlyArray<ManifestColumn>): Promise<void> {
+  const actual = (await describe(query, file)).map((c) => duckdbTypeToParquetType(c.duckdbType));
+  const expected = columns.map((c) => c.parquetType);
+  if (actual.length !== expected.length || actual.some((t, i) => t !== expected[i])) {
+    throw new ArchiveError(
+      `Parquet file ${file} does not match its manifest: file has (${actual.join(", ")}), manifest says (${expected.join(", ")}); ` +
+        "check that the manifest and the data object belong to the same archive",
+    );
   }
 }
 
