@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { runJob, type JobContext } from "@partkeeper/core";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 import { startFaultProxy } from "./s3-fault-proxy.ts";
 
@@ -49,14 +49,8 @@ describe("archive under S3 faults injected on the wire", async () => {
   it("catches a bit flipped in the upload, exports again under a new key, and archives the unaltered rows", async () => {
     await parentWithExpiredMay(sql, "flipped");
     const ctx = await proxiedContext("flipped");
-    const columns = [
-      { name: "id", type: "bigint" },
-      { name: "ts", type: "timestamp with time zone" },
-      { name: "amount", type: "numeric(12,2)" },
-      { name: "payload", type: "jsonb" },
-      { name: "note", type: "text" },
-    ];
-    const before = await summarizeRelationContent(sql, { schema: "public", name: "flipped_p2026_05" }, columns, null);
+    const partition = { schema: "public", name: "flipped_p2026_05" };
+    const before = await summarizeRelationContent(sql, partition, await relationColumns(sql, partition), null);
     proxy.faults = { flipUpload: 1 };
     const summary = await runJob(ctx, { job: "archive", dryRun: false });
     expect(proxy.injected.flipUpload).toBe(1);

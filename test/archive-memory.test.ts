@@ -7,7 +7,7 @@ import { openDuckdb } from "../packages/core/src/archive/duckdb-session.ts";
 import { exportToParquet, maxLineBytes } from "../packages/core/src/archive/export-parquet.ts";
 import { loadParquet } from "../packages/core/src/archive/load-parquet.ts";
 import { JOBS } from "../packages/core/src/jobs.ts";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
 const MiB = 1024 * 1024;
@@ -26,14 +26,7 @@ describe("export and load within the archive function's memory", async () => {
     insert into wide select 100000 + g, timestamptz '2026-05-03 00:00:00+00', gen_random_uuid(), '{}', 1, repeat('4 MB value ', 400000)
       from generate_series(1, 3) g;
   `);
-  const columns = [
-    { name: "id", type: "bigint" },
-    { name: "ts", type: "timestamp with time zone" },
-    { name: "run_id", type: "uuid" },
-    { name: "payload", type: "jsonb" },
-    { name: "amount", type: "numeric(12,2)" },
-    { name: "note", type: "text" },
-  ];
+  const columns = await relationColumns(sql, { schema: "public", name: "wide_p2026_05" });
 
   it("gives DuckDB 60 % of the function's memory and a CSV line limit that fits it", async () => {
     const scratch = await mkdtemp(path.join(os.tmpdir(), "partkeeper-memory-"));

@@ -8,27 +8,14 @@ import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts"
 import { loadParquet } from "../packages/core/src/archive/load-parquet.ts";
 import { relationColumnDigests, summarizeRelation, summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
 import { readParquetColumnDigests, readParquetColumns, readParquetContent, readParquetSchema, sha256File } from "../packages/core/src/archive/read-parquet.ts";
-import type { ColumnInfo } from "../packages/core/src/catalog/types.ts";
 import { ArchiveError } from "../packages/core/src/errors.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { createS3Store, type S3Store } from "../packages/core/src/store/s3-store.ts";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
 
 const SCHEMA = 'arch "s"';
 const source = qualifiedName(SCHEMA, 'Événements "x"');
 const target = qualifiedName(SCHEMA, 'Événements "x" restored');
-
-/** Columns as the catalog would read them: `format_type(atttypid, atttypmod)` in attnum order. */
-async function readColumns(sql: postgres.Sql, schema: string, name: string): Promise<ColumnInfo[]> {
-  const rows = await sql<{ name: string; type: string }[]>`
-    select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
-    from pg_attribute a
-    join pg_class c on c.oid = a.attrelid
-    join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schema} and c.relname = ${name} and a.attnum > 0 and not a.attisdropped
-    order by a.attnum`;
-  return rows.map((r) => ({ name: r.name, type: r.type }));
-}
 
 describe("archive round trip: Postgres -> Parquet -> S3 -> Parquet -> Postgres", async () => {
   const { url, sql } = await createTestDatabase();
@@ -103,7 +90,7 @@ line, unicode é ☃ 𝄞', 'varchar', 'ab', '{"a": 1,  "a": 2, "s": "é\\u00e9"
   });
 
   it("keeps every value and type, through S3", { timeout: 60_000 }, async () => {
-    const columns = await readColumns(sql, source.schema, source.name);
+    const columns = await relationColumns(sql, source);
     const exported = await exportToParquet({ openCopyClient, relation: source, columns, workDir });
     expect(exported.rows).toBe(5006);
     expect(exported.sha256).toBe(await sha256File(exported.file));
@@ -228,14 +215,14 @@ line, unicode é ☃ 𝄞', 'varchar', 'ab', '{"a": 1,  "a": 2, "s": "é\\u00e9"
   });
 
   it("refuses a COPY client that is not max: 1", async () => {
-    const columns = await readColumns(sql, source.schema, source.name);
+    const columns = await relationColumns(sql, source);
     await expect(
       exportToParquet({ openCopyClient: () => postgres(url, { max: 2 }), relation: source, columns, workDir }),
     ).rejects.toThrow(/max: 1/);
   });
 
   it("refuses to load a file whose columns do not match the manifest", async () => {
-    const columns = await readColumns(sql, source.schema, source.name);
+    const columns = await relationColumns(sql, source);
     const exported = await exportToParquet({ openCopyClient, relation: source, columns, workDir, fileName: "again.parquet" });
     const wrong = exported.columns.map((c, i) => (i === 3 ? { ...c, parquetType: "DOUBLE" } : c));
     await expect(loadParquet({ openCopyClient, file: exported.file, target, columns: wrong, workDir })).rejects.toThrow(

@@ -42,3 +42,15 @@ export function useTestS3(): string {
   process.env.AWS_REGION = "us-east-1";
   return `s3://${TEST_BUCKET}/${randomUUID().slice(0, 8)}`;
 }
+
+/** Columns of `relation` as the catalog reads them: `format_type(atttypid, atttypmod)` in attnum order. */
+export async function relationColumns(sql: postgres.Sql, relation: { schema: string; name: string }): Promise<Array<{ name: string; type: string }>> {
+  const rows = await sql<{ name: string; type: string }[]>`
+    select a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+    from pg_attribute a
+    join pg_class c on c.oid = a.attrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${relation.schema} and c.relname = ${relation.name} and a.attnum > 0 and not a.attisdropped
+    order by a.attnum`;
+  return rows.map((r) => ({ name: r.name, type: r.type }));
+}
