@@ -27,23 +27,15 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createClient, openJobContext, parseConfig, qualifiedName, runJob, silentLogger } from "@partkeeper/core";
 import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
-import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
-import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
+import { startBenchServices } from "./local-services.ts";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const REPEATS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const releasers: Array<() => Promise<unknown>> = [];
-const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-bench-"));
-releasers.push(() => rm(root, { recursive: true, force: true }));
+const services = await startBenchServices("bench", ["bench"]);
+const { root, pg, releasers } = services;
 
 try {
-  const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
-  releasers.push(() => pg.stop());
-  const s3 = await startLocalS3(path.join(root, "s3"), ["bench"]);
-  releasers.push(() => s3.stop());
-  Object.assign(process.env, s3.sdkEnvironment);
-
   if (process.env.BENCH_PIN_CPUS === "1") pinCpus(path.join(root, "pg"));
   const sql = createClient(pg.url);
   releasers.push(() => sql.end({ timeout: 5 }));
@@ -139,7 +131,7 @@ try {
     ].join("\n") + "\n",
   );
 } finally {
-  for (const release of releasers.reverse()) await release().catch(() => {});
+  await services.release();
 }
 
 /** Pins the postmaster (and the backends it forks from now on) to CPU 0 and this process to CPU 1. */

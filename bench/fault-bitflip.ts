@@ -13,8 +13,7 @@
  *   bytes    SHA-256 of the file equals the export's
  * and prints how many changed files each layer let through. Seeded, so runs are repeatable.
  */
-import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
-import os from "node:os";
+import { copyFile, open } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { createClient } from "@partkeeper/core";
@@ -23,13 +22,12 @@ import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts"
 import { summarizeRelation, summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
 import { duckdbKeySummary } from "../packages/core/src/archive/parquet-types.ts";
 import { readParquetContent, sha256File } from "../packages/core/src/archive/read-parquet.ts";
-import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
+import { startBenchServices } from "./local-services.ts";
 
 const flips = Number(process.argv[2] ?? 300);
 const rows = Number(process.argv[3] ?? 50_000);
-const releasers: Array<() => Promise<unknown>> = [];
-const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-bitflip-"));
-releasers.push(() => rm(root, { recursive: true, force: true }));
+const services = await startBenchServices("bitflip");
+const { root, pg, releasers } = services;
 
 /** Mulberry32: a small seeded generator, so every run flips the same bits. */
 function random(seed: number): () => number {
@@ -42,8 +40,6 @@ function random(seed: number): () => number {
 }
 
 try {
-  const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
-  releasers.push(() => pg.stop());
   const sql = createClient(pg.url);
   releasers.push(() => sql.end({ timeout: 5 }));
   await sql.unsafe(`
@@ -115,5 +111,5 @@ try {
   console.log(`  changed files that passed the content check (rows, NULLs, row digest): ${counts.contentMissed} of ${counts.changed}`);
   console.log(`  changed files that passed the bytes check (SHA-256 vs export): ${counts.bytesMissed} of ${counts.changed}`);
 } finally {
-  for (const release of releasers.reverse()) await release().catch(() => {});
+  await services.release();
 }

@@ -10,26 +10,17 @@
  * kept. Prints per round: inserts committed, inserts refused, rows lost, and the run's outcome.
  * Uses only APIs that exist before and after the archive guard, so it measures both.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import postgres from "postgres";
 import { openJobContext, parseConfig, runJob, silentLogger, type Logger } from "@partkeeper/core";
-import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
-import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
+import { startBenchServices } from "./local-services.ts";
 
 const rounds = Number(process.argv[2] ?? 5);
-const releasers: Array<() => Promise<unknown>> = [];
-const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-fault-"));
-releasers.push(() => rm(root, { recursive: true, force: true }));
+const services = await startBenchServices("fault", ["fault"]);
+const { root, pg, releasers } = services;
 
 try {
-  const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
-  releasers.push(() => pg.stop());
-  const s3 = await startLocalS3(path.join(root, "s3"), ["fault"]);
-  releasers.push(() => s3.stop());
-  Object.assign(process.env, s3.sdkEnvironment);
   const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
   releasers.push(() => sql.end({ timeout: 5 }));
   const writers = postgres(pg.url, { max: 4, onnotice: () => {} });
@@ -111,5 +102,5 @@ try {
   }
   console.log(`total rows lost over ${rounds} rounds: ${totalLost}`);
 } finally {
-  for (const release of releasers.reverse()) await release().catch(() => {});
+  await services.release();
 }

@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { startLocalPostgres, type LocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
+import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
+
+/** What a bench runs against; `release()` undoes everything once, in reverse (STYLE rule 13). */
+export interface BenchServices {
+  /** Scratch directory, removed by `release()`. */
+  readonly root: string;
+  readonly pg: LocalPostgres;
+  /** Add what the bench opens (clients, contexts); released before the services. */
+  readonly releasers: Array<() => Promise<unknown>>;
+  release(): Promise<void>;
+}
+
+/**
+ * Starts an embedded PostgreSQL in a fresh scratch directory `partkeeper-<name>-*` and, when
+ * `buckets` are given, the local S3 server with those buckets, its SDK environment set on
+ * `process.env` (as a user's AWS_ENDPOINT_URL_S3 would be). Cleans up itself if a start fails.
+ */
+export async function startBenchServices(name: string, buckets?: ReadonlyArray<string>): Promise<BenchServices> {
+  const releasers: Array<() => Promise<unknown>> = [];
+  const release = async () => {
+    for (const releaser of releasers.splice(0).reverse()) await releaser().catch(() => {});
+  };
+  const root = await mkdtemp(path.join(os.tmpdir(), `partkeeper-${name}-`));
+  releasers.push(() => rm(root, { recursive: true, force: true }));
+  try {
+    const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
+    releasers.push(() => pg.stop());
+    if (buckets) {
+      const s3 = await startLocalS3(path.join(root, "s3"), [...buckets]);
+      releasers.push(() => s3.stop());
+      Object.assign(process.env, s3.sdkEnvironment);
+    }
+    return { root, pg, releasers, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
