@@ -5,7 +5,7 @@ import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
-import { detachPartition } from "../partitions/detach-partition.ts";
+import { attachment, detachPartition } from "../partitions/detach-partition.ts";
 import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
@@ -234,8 +234,7 @@ async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, parent: 
   const hasDefaultPartition = parent.partitions.some((p) => p.bounds.kind === "default");
   try {
     if (!(await relationExists(exec, action.partition))) return false;
-    const [row] = await ctx.sql`select 1 from pg_inherits where inhrelid = to_regclass(${quoteQualified(action.partition)})`;
-    if (!row) {
+    if ((await attachment(exec, action.partition)) === "detached") {
       await exec.run({
         description: `attach ${displayName(action.partition)} again after the failed archive step`,
         statements: attachPartitionSteps(action.parent, action.partition, action.boundExpression, hasDefaultPartition),

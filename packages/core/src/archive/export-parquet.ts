@@ -9,7 +9,7 @@ import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
 import type { ManifestColumn } from "./manifest.ts";
-import { mapColumn, type ColumnMapping } from "./parquet-types.ts";
+import { manifestColumn, mapColumn, type ColumnMapping } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
 import { sha256File } from "./read-parquet.ts";
 
@@ -131,7 +131,7 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
       bytes,
       sha256,
       csvBytes,
-      columns: mappings.map((m) => Object.freeze({ name: m.name, pgType: m.pgType, parquetType: m.parquetType })),
+      columns: options.columns.map(manifestColumn),
     });
   } finally {
     await rm(csv, { force: true });

@@ -61,6 +61,12 @@ function mapping(column: ColumnInfo, parquetType: string, more: Partial<Pick<Col
   });
 }
 
+/** How the manifest records a column: its name, Postgres type and Parquet type (manifest.ts `ManifestColumn`). */
+export function manifestColumn(column: ColumnInfo): { readonly name: string; readonly pgType: string; readonly parquetType: string } {
+  const m = mapColumn(column);
+  return Object.freeze({ name: m.name, pgType: m.pgType, parquetType: m.parquetType });
+}
+
 /** The Parquet type and SQL fragments for one column. Never throws: unknown types become VARCHAR. */
 export function mapColumn(column: ColumnInfo): ColumnMapping {
   const type = column.type;

@@ -9,7 +9,7 @@ import { PARTKEEPER_VERSION } from "../version.ts";
 import type { PartitionArchive } from "./archive-keys.ts";
 import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "./content-digest.ts";
 import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
-import { mapColumn } from "./parquet-types.ts";
+import { manifestColumn } from "./parquet-types.ts";
 import { relationColumnDigests, summarizeRelationContent } from "./partition-summary.ts";
 import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "./read-parquet.ts";
 
@@ -70,10 +70,7 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
           "the partition is kept and exported again under a new key on the next run",
       );
     }
-    const columns = parent.columns.map((c) => {
-      const m = mapColumn(c);
-      return { name: m.name, pgType: m.pgType, parquetType: m.parquetType };
-    });
+    const columns = parent.columns.map(manifestColumn);
     const [table, archived] = await Promise.all([tableSummary, readParquetContent(file, columns, key?.name ?? null, ctx.workDir, { memoryMb: ctx.memoryMb })]);
     const differences = contentDifferences(table.content, archived.content);
     if (table.keyMin !== archived.keyMin || table.keyMax !== archived.keyMax) {

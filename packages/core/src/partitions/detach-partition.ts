@@ -38,7 +38,11 @@ export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, par
   return true;
 }
 
-async function attachment(exec: DdlExecutor, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
+/**
+ * Whether `partition` is attached to a parent, pending detach (an interrupted `DETACH ... CONCURRENTLY`),
+ * or detached; a table that does not exist counts as detached.
+ */
+export async function attachment(exec: DdlExecutor, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
   const [row] = await exec.sql`
     select i.inhdetachpending as pending from pg_inherits i
     where i.inhrelid = to_regclass(${quoteQualified(partition)})`;
