@@ -26,7 +26,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createClient, openJobContext, parseConfig, qualifiedName, runJob, silentLogger } from "@partkeeper/core";
-import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
+import { exportToParquet } from "../packages/core/src/parquet/export-parquet.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const rows = Number(process.argv[2] ?? 1_000_000);

@@ -17,11 +17,11 @@ import { copyFile, open } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { createClient } from "@partkeeper/core";
-import { contentDifferences } from "../packages/core/src/archive/content-digest.ts";
-import { exportToParquet } from "../packages/core/src/archive/export-parquet.ts";
-import { summarizeRelation, summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
-import { duckdbKeySummary } from "../packages/core/src/archive/parquet-types.ts";
-import { readParquetContent, sha256File } from "../packages/core/src/archive/read-parquet.ts";
+import { contentDifferences } from "../packages/core/src/parquet/content-digest.ts";
+import { exportToParquet } from "../packages/core/src/parquet/export-parquet.ts";
+import { summarizeRelation, summarizeRelationContent } from "../packages/core/src/parquet/relation-summary.ts";
+import { duckdbKeySummary } from "../packages/core/src/parquet/parquet-types.ts";
+import { readParquetContent, sha256File } from "../packages/core/src/parquet/read-parquet.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const flips = Number(process.argv[2] ?? 300);

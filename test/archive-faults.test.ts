@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { runJob, type JobContext } from "@partkeeper/core";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
-import { summarizeRelationContent } from "../packages/core/src/archive/partition-summary.ts";
+import { summarizeRelationContent } from "../packages/core/src/parquet/relation-summary.ts";
 import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 import { startFaultProxy } from "./s3-fault-proxy.ts";

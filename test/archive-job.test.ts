@@ -2,7 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runJob, type JobContext } from "@partkeeper/core";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
-import { openDuckdb } from "../packages/core/src/archive/duckdb-session.ts";
+import { openDuckdb } from "../packages/core/src/parquet/duckdb-session.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 

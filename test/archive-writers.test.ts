@@ -2,7 +2,7 @@ import path from "node:path";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { runJob } from "@partkeeper/core";
-import { openDuckdb } from "../packages/core/src/archive/duckdb-session.ts";
+import { openDuckdb } from "../packages/core/src/parquet/duckdb-session.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { testJobContext } from "./job-context.ts";
 

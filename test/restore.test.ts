@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ArchiveError, ConfigError, restorePartition, runJob, type RestoreResult } from "@partkeeper/core";
 import { archiveKeys } from "../packages/core/src/archive/archive-keys.ts";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
-import { defaultRestoreTarget } from "../packages/core/src/archive/restore-sql.ts";
+import { defaultRestoreTarget } from "../packages/core/src/restore/restore-sql.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { handler as restoreHandler } from "../packages/functions/src/restore.ts";
 import { invokeHandler, runCli, useLambdaEnvironment } from "./doors.ts";

@@ -13,4 +13,4 @@ export { runJob, type JobSelection, type JobSummary, type ParentResult, type Act
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
 export { readStatus, type StatusReport, type ParentStatus, type JobRunStatus } from "./run/read-status.ts";
 export type { Action } from "./plan/actions.ts";
-export { restorePartition, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./archive/restore-partition.ts";
+export { restorePartition, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./restore/restore-partition.ts";

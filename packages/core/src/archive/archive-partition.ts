@@ -10,10 +10,10 @@ import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
 import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
-import { exportToParquet } from "./export-parquet.ts";
+import { exportToParquet } from "../parquet/export-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
-import { summarizeRelationContent } from "./partition-summary.ts";
-import type { ContentRelationSummary } from "./read-parquet.ts";
+import { summarizeRelationContent } from "../parquet/relation-summary.ts";
+import type { ContentRelationSummary } from "../parquet/read-parquet.ts";
 import { verifyArchive } from "./verify-archive.ts";
 
 /** What archiving one partition produced. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ArchiveError } from "../errors.ts";
-import { CONTENT_DIGEST_ALGORITHM } from "./content-digest.ts";
+import { CONTENT_DIGEST_ALGORITHM } from "../parquet/content-digest.ts";
 
 /**
  * The manifest of one archived partition: `manifest.json` next to its Parquet object(s). It is

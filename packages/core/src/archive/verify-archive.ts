@@ -7,11 +7,11 @@ import { displayName } from "../identifier.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { PARTKEEPER_VERSION } from "../version.ts";
 import type { PartitionArchive } from "./archive-keys.ts";
-import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "./content-digest.ts";
+import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "../parquet/content-digest.ts";
 import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
-import { manifestColumn } from "./parquet-types.ts";
-import { relationColumnDigests, summarizeRelationContent } from "./partition-summary.ts";
-import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "./read-parquet.ts";
+import { parquetColumn } from "../parquet/parquet-types.ts";
+import { relationColumnDigests, summarizeRelationContent } from "../parquet/relation-summary.ts";
+import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "../parquet/read-parquet.ts";
 
 export interface VerifyArchiveOptions {
   readonly parent: ParentInfo;
@@ -70,7 +70,7 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
           "the partition is kept and exported again under a new key on the next run",
       );
     }
-    const columns = parent.columns.map(manifestColumn);
+    const columns = parent.columns.map(parquetColumn);
     const [table, archived] = await Promise.all([tableSummary, readParquetContent(file, columns, key?.name ?? null, ctx.workDir, { memoryMb: ctx.memoryMb })]);
     const differences = contentDifferences(table.content, archived.content);
     if (table.keyMin !== archived.keyMin || table.keyMax !== archived.keyMax) {

@@ -8,16 +8,16 @@ import { withParentLock } from "../db/parent-lock.ts";
 import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
-import { locateArchive } from "./archive-keys.ts";
+import { locateArchive } from "../archive/archive-keys.ts";
 import { attachPartitionSteps, dropTableSql } from "../partitions/partition-ddl.ts";
-import { openDuckdb } from "./duckdb-session.ts";
-import { duckdbKeySummary, postgresKeySummary } from "./parquet-types.ts";
-import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
-import { loadParquet } from "./load-parquet.ts";
-import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
-import { contentDifferences } from "./content-digest.ts";
-import { summarizeRelation, summarizeRelationContent } from "./partition-summary.ts";
-import { sha256File } from "./read-parquet.ts";
+import { openDuckdb } from "../parquet/duckdb-session.ts";
+import { duckdbKeySummary, postgresKeySummary } from "../parquet/parquet-types.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../parquet/quote.ts";
+import { loadParquet } from "../parquet/load-parquet.ts";
+import { parseManifest, type Manifest, type ManifestColumn } from "../archive/manifest.ts";
+import { contentDifferences } from "../parquet/content-digest.ts";
+import { summarizeRelation, summarizeRelationContent } from "../parquet/relation-summary.ts";
+import { sha256File } from "../parquet/read-parquet.ts";
 import {
   columnDifferences,
   findPartitionByName,
@@ -26,8 +26,8 @@ import {
   readRestoreRelation,
   unknownTypes,
   type RestoreRelation,
-} from "./restore-catalog.ts";
-import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "./restore-record.ts";
+} from "../catalog/restore-catalog.ts";
+import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "../records/restores.ts";
 import {
   checkBoundExpression,
   checkTableName,
@@ -37,7 +37,7 @@ import {
   loadCommentSql,
 } from "./restore-sql.ts";
 
-export type { RestoreMode } from "./restore-record.ts";
+export type { RestoreMode } from "../records/restores.ts";
 
 export const RESTORE_MODES = ["attach", "side-table"] as const satisfies ReadonlyArray<RestoreMode>;
 

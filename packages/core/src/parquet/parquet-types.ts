@@ -61,8 +61,15 @@ function mapping(column: ColumnInfo, parquetType: string, more: Partial<Pick<Col
   });
 }
 
-/** How the manifest records a column: its name, Postgres type and Parquet type (manifest.ts `ManifestColumn`). */
-export function manifestColumn(column: ColumnInfo): { readonly name: string; readonly pgType: string; readonly parquetType: string } {
+/** One column of a Parquet object: its name, Postgres `format_type()` text and DuckDB type (what a manifest records per column). */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly pgType: string;
+  readonly parquetType: string;
+}
+
+/** The Parquet column an export writes for a Postgres column. */
+export function parquetColumn(column: ColumnInfo): ParquetColumn {
   const m = mapColumn(column);
   return Object.freeze({ name: m.name, pgType: m.pgType, parquetType: m.parquetType });
 }

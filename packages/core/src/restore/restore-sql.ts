@@ -1,7 +1,7 @@
 import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import { MAX_IDENTIFIER_BYTES, type QualifiedName } from "../identifier.ts";
 import { partitionName, utf8Bytes } from "../plan/partition-name.ts";
-import type { ManifestColumn } from "./manifest.ts";
+import type { ManifestColumn } from "../archive/manifest.ts";
 
 /**
  * Pure SQL generators and naming for restore (restore-partition.ts). No I/O; identifiers are quoted

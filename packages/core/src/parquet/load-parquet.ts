@@ -7,10 +7,9 @@ import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { openDuckdb } from "./duckdb-session.ts";
-import type { ManifestColumn } from "./manifest.ts";
-import { restoreExpression } from "./parquet-types.ts";
+import { restoreExpression, type ParquetColumn } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
-import { assertManifestColumns } from "./read-parquet.ts";
+import { assertParquetColumns } from "./read-parquet.ts";
 
 export interface LoadParquetOptions {
   /** A NEW postgres.js client with `max: 1` for the COPY; ended here (see copy-client.ts). */
@@ -20,7 +19,7 @@ export interface LoadParquetOptions {
   /** Existing table receiving the rows (must have every manifest column, by name). */
   readonly target: QualifiedName;
   /** The manifest's columns, in file order. */
-  readonly columns: ReadonlyArray<ManifestColumn>;
+  readonly columns: ReadonlyArray<ParquetColumn>;
   /**
    * Names of manifest columns that are generated in the target: checked against the file like the
    * others but left out of the CSV and the COPY, so Postgres computes them (a COPY naming a generated
@@ -64,7 +63,7 @@ export async function loadParquet(options: LoadParquetOptions): Promise<LoadParq
     const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
     let rows: number;
     try {
-      await assertManifestColumns(duck.query, file, columns);
+      await assertParquetColumns(duck.query, file, columns);
       const alias = columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
       const select = loaded.map(({ c, i }) => `${restoreExpression(c.parquetType, `t.${quoteIdent(`c${i}`)}`)} AS ${quoteIdent(`c${i}`)}`).join(", ");
       const [result] = await duck.query(

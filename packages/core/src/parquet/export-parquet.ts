@@ -8,8 +8,7 @@ import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
-import type { ManifestColumn } from "./manifest.ts";
-import { manifestColumn, mapColumn, type ColumnMapping } from "./parquet-types.ts";
+import { mapColumn, parquetColumn, type ColumnMapping, type ParquetColumn } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
 import { sha256File } from "./read-parquet.ts";
 
@@ -60,7 +59,7 @@ export interface ExportToParquetResult {
   readonly sha256: string;
   /** Size of the intermediate CSV (deleted), bytes. */
   readonly csvBytes: number;
-  readonly columns: ReadonlyArray<ManifestColumn>;
+  readonly columns: ReadonlyArray<ParquetColumn>;
 }
 
 /**
@@ -131,7 +130,7 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
       bytes,
       sha256,
       csvBytes,
-      columns: options.columns.map(manifestColumn),
+      columns: options.columns.map(parquetColumn),
     });
   } finally {
     await rm(csv, { force: true });

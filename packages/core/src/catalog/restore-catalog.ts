@@ -1,8 +1,8 @@
-import type { ColumnInfo } from "../catalog/types.ts";
+import type { ColumnInfo } from "./types.ts";
 import type { Sql } from "../db/client.ts";
 import { quoteQualified } from "../db/sql-text.ts";
 import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
-import type { ManifestColumn } from "./manifest.ts";
+import type { ManifestColumn } from "../archive/manifest.ts";
 
 /**
  * Catalog reads restore needs between its steps (read-only; one small query each). Relations are

@@ -5,8 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { ArchiveError } from "../errors.ts";
 import { openDuckdb, type DuckdbOptions, type DuckdbSession } from "./duckdb-session.ts";
 import { columnDigestQuery, contentSummaryQuery, readColumnDigests, readContentSummary, type ContentSummary, type DigestColumn } from "./content-digest.ts";
-import type { ManifestColumn } from "./manifest.ts";
-import { duckdbKeySummary } from "./parquet-types.ts";
+import { duckdbKeySummary, type ParquetColumn } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
 /** What verify compares with the partition (partition-summary.ts renders the same way). */
@@ -23,7 +22,7 @@ export interface ContentRelationSummary extends RelationSummary {
 }
 
 /** One column as DuckDB reads it from the Parquet file (`DESCRIBE`). */
-export interface ParquetColumn {
+export interface DescribedColumn {
   readonly name: string;
   /** DuckDB type, e.g. `DECIMAL(12,2)`, `TIMESTAMP WITH TIME ZONE`, `UUID`, `JSON`. */
   readonly duckdbType: string;
@@ -52,14 +51,14 @@ export async function sha256File(file: string): Promise<string> {
  */
 export async function readParquetContent(
   file: string,
-  columns: ReadonlyArray<ManifestColumn>,
+  columns: ReadonlyArray<ParquetColumn>,
   keyColumn: string | null,
   workDir: string,
   duckdbOptions: DuckdbOptions = {},
 ): Promise<ContentRelationSummary> {
   const duck = await openDuckdb(workDir, duckdbOptions);
   try {
-    await assertManifestColumns(duck.query, file, columns);
+    await assertParquetColumns(duck.query, file, columns);
     const digest = digestColumns(columns);
     const key = keyColumn === null ? undefined : digest.find((c) => c.name === keyColumn);
     if (keyColumn !== null && key === undefined) throw new ArchiveError(`Parquet file ${file} has no column ${JSON.stringify(keyColumn)}`);
@@ -79,7 +78,7 @@ export async function readParquetContent(
 }
 
 /** Per-column digests of a Parquet file (content-digest.ts `columnDigestQuery`), to name differing columns. */
-export async function readParquetColumnDigests(file: string, columns: ReadonlyArray<ManifestColumn>, workDir: string, duckdbOptions: DuckdbOptions = {}): Promise<string[]> {
+export async function readParquetColumnDigests(file: string, columns: ReadonlyArray<ParquetColumn>, workDir: string, duckdbOptions: DuckdbOptions = {}): Promise<string[]> {
   const duck = await openDuckdb(workDir, duckdbOptions);
   try {
     const [row] = await duck.query(columnDigestQuery(digestColumns(columns), "duckdb", parquetSource(file, columns)), `read back ${file}`);
@@ -93,7 +92,7 @@ export async function readParquetColumnDigests(file: string, columns: ReadonlyAr
  * Checks that a Parquet file has exactly the manifest's columns, by position and Parquet type.
  * @throws ArchiveError naming both column lists when they differ (manifest and object of different archives).
  */
-export async function assertManifestColumns(query: DuckdbSession["query"], file: string, columns: ReadonlyArray<ManifestColumn>): Promise<void> {
+export async function assertParquetColumns(query: DuckdbSession["query"], file: string, columns: ReadonlyArray<ParquetColumn>): Promise<void> {
   const actual = (await describe(query, file)).map((c) => duckdbTypeToParquetType(c.duckdbType));
   const expected = columns.map((c) => c.parquetType);
   if (actual.length !== expected.length || actual.some((t, i) => t !== expected[i])) {
@@ -109,12 +108,12 @@ function parquetSource(file: string, columns: ReadonlyArray<unknown>): string {
   return `read_parquet(${quoteLiteral(file)}) AS t(${columns.map((_, i) => quoteIdent(`c${i}`)).join(", ")})`;
 }
 
-function digestColumns(columns: ReadonlyArray<ManifestColumn>): DigestColumn[] {
+function digestColumns(columns: ReadonlyArray<ParquetColumn>): DigestColumn[] {
   return columns.map((c, i) => ({ name: c.name, parquetType: c.parquetType, ref: `t.${quoteIdent(`c${i}`)}` }));
 }
 
 /** The columns of a Parquet file as DuckDB types, in file order. @throws ArchiveError when unreadable. */
-export async function readParquetColumns(file: string, workDir = path.dirname(file)): Promise<ReadonlyArray<ParquetColumn>> {
+export async function readParquetColumns(file: string, workDir = path.dirname(file)): Promise<ReadonlyArray<DescribedColumn>> {
   const duck = await openDuckdb(workDir);
   try {
     return await describe(duck.query, file);
@@ -145,7 +144,7 @@ export async function readParquetSchema(file: string, workDir = path.dirname(fil
 async function describe(
   query: (statement: string, what: string) => Promise<ReadonlyArray<Record<string, unknown>>>,
   file: string,
-): Promise<ReadonlyArray<ParquetColumn>> {
+): Promise<ReadonlyArray<DescribedColumn>> {
   const rows = await query(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`, `open the Parquet file ${file}`);
   return rows.map((r) => ({ name: String(r.column_name), duckdbType: String(r.column_type) }));
 }
