@@ -11,6 +11,7 @@ export { qualifiedName, displayName, type QualifiedName } from "./identifier.ts"
 export { JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";
 export { runJob, type JobSelection, type JobSummary, type ParentResult, type ActionOutcome, type RunJobOptions } from "./run/run-job.ts";
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
-export { readStatus, type StatusReport, type ParentStatus, type JobRunStatus } from "./run/read-status.ts";
+export { readStatus, type StatusReport, type ParentStatus } from "./run/read-status.ts";
+export type { JobRunStatus } from "./records/job-runs.ts";
 export type { Action } from "./plan/actions.ts";
 export { restorePartition, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./restore/restore-partition.ts";

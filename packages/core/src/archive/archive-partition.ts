@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import type { ArchiveState, ParentInfo } from "../catalog/types.ts";
+import type { ParentInfo } from "../catalog/types.ts";
 import type { JobContext } from "../context.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { quoteQualified } from "../db/sql-text.ts";
@@ -8,6 +8,7 @@ import { displayName, type QualifiedName } from "../identifier.ts";
 import { attachment, detachPartition } from "../partitions/detach-partition.ts";
 import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
+import { recordArchiveIntent, updateArchive, type ArchiveState, type ArchiveUpdate, type LiveArchive } from "../records/archives.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
 import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
 import { exportToParquet } from "../parquet/export-parquet.ts";
@@ -36,16 +37,6 @@ export interface ArchiveOutcome {
  * under a new key (a corrupted transfer need not wait a day); a second failure ends the run.
  */
 const MAX_EXPORTS_PER_RUN = 2;
-
-/** The live `partkeeper.archive` row of a partition. */
-interface ArchiveRow {
-  id: number;
-  state: ArchiveState;
-  /** Export attempt whose data object is current (archive-keys.ts `dataKey`). */
-  attempt: number;
-  objectKey: string | null;
-  exportSha256: string | null;
-}
 
 /**
  * Archives one expired partition, resuming wherever a previous run stopped (DESIGN rules 6, 7, 11):
@@ -87,22 +78,14 @@ export async function archivePartition(
 
   await store.checkWritable();
   const partitionBytes = await relationBytes(ctx, action.partition);
-  let record = await recordIntent(ctx, action, jobRunId);
+  const intent = await recordArchiveIntent(ctx.sql, action, jobRunId);
+  if (!intent) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);
+  let record: LiveArchive = intent;
   const log = { partition: displayName(action.partition), archiveId: record.id };
-  const setState = async (state: ArchiveState, fields: Partial<Omit<ArchiveRow, "id" | "state">> & { manifest?: Manifest; lastError?: string } = {}) => {
-    const m = fields.manifest;
-    await ctx.sql`
-      update partkeeper.archive set state = ${state}, updated_at = now(),
-        attempt = coalesce(${fields.attempt ?? null}::int, attempt),
-        object_key = coalesce(${fields.objectKey ?? null}, object_key),
-        export_sha256 = coalesce(${fields.exportSha256 ?? null}, export_sha256),
-        manifest_key = coalesce(${m ? keys.manifest : null}, manifest_key),
-        rows = coalesce(${m?.rows ?? null}::bigint, rows),
-        bytes = coalesce(${m?.bytes ?? null}::bigint, bytes),
-        sha256 = coalesce(${m?.sha256 ?? null}, sha256),
-        last_error = ${fields.lastError ?? null}
-      where id = ${record.id}`;
-    record = { ...record, ...fields, state };
+  const setState = async (state: ArchiveState, fields: Omit<ArchiveUpdate, "manifest"> & { manifest?: Manifest } = {}) => {
+    const { manifest: m, ...rest } = fields;
+    await updateArchive(ctx.sql, record.id, state, { ...rest, ...(m ? { manifest: { key: keys.manifest, rows: m.rows, bytes: m.bytes, sha256: m.sha256 } } : {}) });
+    record = { ...record, ...rest, state };
     ctx.logger.info("archive step recorded", { ...log, state, attempt: record.attempt });
   };
 
@@ -268,25 +251,6 @@ async function planArchive(exec: DdlExecutor, parent: ParentInfo, action: Archiv
       ? { description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true }
       : { description: `drop archived partition ${displayName(action.partition)}`, statements: dropGuardedPartitionSql(action.partition), transaction: true },
   );
-}
-
-/** The live archive record of this partition, created in state `intent` if there is none. */
-async function recordIntent(ctx: JobContext, action: ArchivePartitionAction, jobRunId: number | null): Promise<ArchiveRow> {
-  const { sql } = ctx;
-  const columns = sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256"`;
-  const [created] = await sql<ArchiveRow[]>`
-    insert into partkeeper.archive (parent_schema, parent_name, partition_schema, partition_name, bound_expression, state, job_run_id)
-    values (${action.parent.schema}, ${action.parent.name}, ${action.partition.schema}, ${action.partition.name},
-            ${action.boundExpression}, 'intent', ${jobRunId})
-    on conflict (partition_schema, partition_name) where state not in ('dropped', 'kept') do nothing
-    returning ${columns}`;
-  if (created) return created;
-  const [existing] = await sql<ArchiveRow[]>`
-    select ${columns} from partkeeper.archive
-    where partition_schema = ${action.partition.schema} and partition_name = ${action.partition.name}
-      and state not in ('dropped', 'kept')`;
-  if (!existing) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);
-  return existing;
 }
 
 async function relationBytes(ctx: JobContext, relation: QualifiedName): Promise<number> {

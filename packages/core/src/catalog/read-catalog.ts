@@ -1,11 +1,8 @@
 import type { Sql } from "../db/client.ts";
-import { hasPartkeeperSchema } from "../db/migrate.ts";
 import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import { qualifiedName, type QualifiedName } from "../identifier.ts";
 import { parseBounds } from "./parse-bounds.ts";
 import type {
-  ArchiveRecord,
-  ArchiveState,
   CatalogSnapshot,
   ColumnInfo,
   ParentInfo,
@@ -52,7 +49,7 @@ const METHODS: Record<string, PartitionMethod> = { r: "range", l: "list", h: "ha
 /**
  * Reads every requested parent with its direct partitions, bounds, row estimates and sizes in a
  * fixed number of set-based queries (no query per partition); plus one `max(key)` per
- * range-integer parent, and partkeeper's unfinished archives.
+ * range-integer parent.
  * Bounds come from `pg_get_expr(relpartbound, oid)` (DESIGN rule 3), rendered in the session's
  * TimeZone, which createClient sets to UTC.
  */
@@ -128,7 +125,6 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
     parents,
     missing,
     notPartitioned,
-    unfinishedArchives: await readUnfinishedArchives(sql),
   });
 }
 
@@ -165,23 +161,4 @@ async function readMaxKey(sql: Sql, parent: QualifiedName, key: string, partitio
         where tableoid <> ${quoteQualified(defaultPartition.name)}::regclass`
     : await sql`select max(${column})::text as max from ${sql.unsafe(quoteQualified(parent))}`;
   return (row?.max as string | null) ?? null;
-}
-
-const UNFINISHED: ReadonlyArray<ArchiveState> = ["intent", "detached", "exported", "verified"];
-
-/** Archives a previous run started and did not finish (empty when partkeeper's schema does not exist yet). */
-async function readUnfinishedArchives(sql: Sql): Promise<ArchiveRecord[]> {
-  if (!(await hasPartkeeperSchema(sql))) return [];
-  const rows = await sql`
-    select id::float8 as id, parent_schema, parent_name, partition_schema, partition_name, bound_expression, state
-    from partkeeper.archive where state in (select jsonb_array_elements_text(${sql.json(UNFINISHED as string[])})) order by id`;
-  return rows.map((r) =>
-    Object.freeze({
-      id: r.id as number,
-      parent: qualifiedName(r.parent_schema, r.parent_name),
-      partition: qualifiedName(r.partition_schema, r.partition_name),
-      boundExpression: r.bound_expression as string,
-      state: r.state as ArchiveState,
-    }),
-  );
 }

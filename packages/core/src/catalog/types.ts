@@ -52,26 +52,12 @@ export interface ParentInfo {
   readonly maxKey: string | null;
 }
 
-/** An archive that a previous run started and did not finish (a row of `partkeeper.archive`). */
-export interface ArchiveRecord {
-  readonly id: number;
-  readonly parent: QualifiedName;
-  readonly partition: QualifiedName;
-  readonly boundExpression: string;
-  readonly state: ArchiveState;
-}
-
-/** Archive state machine (DESIGN rule 6): each state is recorded after its step completed. */
-export const ARCHIVE_STATES = ["intent", "detached", "exported", "verified", "dropped", "kept"] as const;
-export type ArchiveState = (typeof ARCHIVE_STATES)[number];
-
 /**
- * What the planner sees: every partitioned table the config names (missing ones are listed in
- * `missing`, plain tables in `notPartitioned`), plus unfinished archives.
+ * What the planner sees of the catalog: every partitioned table the config names (missing ones are
+ * listed in `missing`, plain tables in `notPartitioned`).
  */
 export interface CatalogSnapshot {
   readonly parents: ReadonlyArray<ParentInfo>;
   readonly missing: ReadonlyArray<QualifiedName>;
   readonly notPartitioned: ReadonlyArray<QualifiedName>;
-  readonly unfinishedArchives: ReadonlyArray<ArchiveRecord>;
 }

@@ -14,8 +14,11 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
 
-/** Highest applied migration, 0 when partkeeper's schema does not exist yet. */
-async function appliedVersion(sql: Sql): Promise<number> {
+/**
+ * Highest applied migration of partkeeper's schema, 0 when it does not exist yet: the one probe of
+ * which of partkeeper's tables exist (records/*.ts ask it before reading, as a dry run does not migrate).
+ */
+export async function schemaVersion(sql: Sql): Promise<number> {
   const [exists] = await sql`select to_regclass('partkeeper.migration') is not null as present`;
   if (!exists?.present) return 0;
   const [row] = await sql`select coalesce(max(version), 0) as version from partkeeper.migration`;
@@ -37,7 +40,7 @@ const INSUFFICIENT_PRIVILEGE = "42501";
  *   the database, the role and the grant (or who can run it once instead).
  */
 export async function migrate(sql: Sql, lockTimeoutMs = 5000): Promise<void> {
-  const from = await appliedVersion(sql);
+  const from = await schemaVersion(sql);
   if (from >= LATEST) return;
   try {
     await sql.begin(async (tx) => {
@@ -74,10 +77,4 @@ async function privilegeError(sql: Sql, from: number, cause: Error): Promise<Ins
       : `partkeeper was upgrading its own schema partkeeper in database ${database} from version ${from} to ${LATEST} and ${refused}: ` +
         `have the owner of schema partkeeper run partkeeper once with this version, or run GRANT CREATE ON SCHEMA partkeeper TO ${quoteIdent(role)}`;
   return new InsufficientPrivilegeError(message, { cause });
-}
-
-/** True when the `partkeeper` schema exists (a dry run reads state only if it does). */
-export async function hasPartkeeperSchema(sql: Sql): Promise<boolean> {
-  const [row] = await sql`select to_regclass('partkeeper.archive') is not null as present`;
-  return Boolean(row?.present);
 }

@@ -3,7 +3,7 @@ import type { CatalogSnapshot } from "../catalog/types.ts";
 import { parseConfig } from "../config/load-config.ts";
 import { UnmanageableTableError } from "../errors.ts";
 import { qualifiedName } from "../identifier.ts";
-import { planAll } from "./plan-all.ts";
+import { planAll, type PlanRecords } from "./plan-all.ts";
 import { archiveRecord, at, parent, range } from "./test-fixtures.ts";
 
 const config = parseConfig({
@@ -30,6 +30,8 @@ const snapshot: CatalogSnapshot = {
   ],
   missing: [qualifiedName("public", "missing")],
   notPartitioned: [qualifiedName("public", "plain")],
+};
+const records: PlanRecords = {
   unfinishedArchives: [
     archiveRecord(1, evenements, "Événements_p2023_06", "verified", { kind: "range", from: "2023-06-01 00:00:00+00", to: "2023-07-01 00:00:00+00" }),
   ],
@@ -38,7 +40,7 @@ const snapshot: CatalogSnapshot = {
 const now = at("2024-08-10T00:00:00Z");
 
 describe("planAll", () => {
-  const plans = planAll(config, snapshot, now, { future: true, expired: true });
+  const plans = planAll(config, snapshot, records, now, { future: true, expired: true });
 
   test("one frozen entry per configured table, in config order", () => {
     expect(plans.map((p) => p.parent)).toEqual([
@@ -99,16 +101,16 @@ describe("planAll", () => {
   });
 
   test("`which` selects future and/or expired", () => {
-    const futureOnly = planAll(config, snapshot, now, { future: true, expired: false })[1]!;
+    const futureOnly = planAll(config, snapshot, records, now, { future: true, expired: false })[1]!;
     expect(futureOnly.actions.every((a) => a.kind.startsWith("create-"))).toBe(true);
-    const expiredOnly = planAll(config, snapshot, now, { future: false, expired: true })[1]!;
+    const expiredOnly = planAll(config, snapshot, records, now, { future: false, expired: true })[1]!;
     expect(expiredOnly.actions.map((a) => a.kind)).toEqual(["archive-partition", "archive-partition"]);
-    expect(planAll(config, snapshot, now, { future: false, expired: false }).every((p) => p.actions.length === 0)).toBe(true);
+    expect(planAll(config, snapshot, records, now, { future: false, expired: false }).every((p) => p.actions.length === 0)).toBe(true);
   });
 
   test("a parent absent from every list of the snapshot is reported missing", () => {
-    const empty: CatalogSnapshot = { parents: [], missing: [], notPartitioned: [], unfinishedArchives: [] };
-    expect(planAll(config, empty, now, { future: true, expired: true })[1]!.error!.message).toMatch(/^Märkte\.Événements does not exist/);
+    const empty: CatalogSnapshot = { parents: [], missing: [], notPartitioned: [] };
+    expect(planAll(config, empty, records, now, { future: true, expired: true })[1]!.error!.message).toMatch(/^Märkte\.Événements does not exist/);
   });
 
   test("an error while planning one parent (a name collision) is reported and does not stop the others", () => {
@@ -120,7 +122,7 @@ describe("planAll", () => {
           : p,
       ),
     };
-    const result = planAll(config, broken, now, { future: true, expired: true });
+    const result = planAll(config, broken, records, now, { future: true, expired: true });
     expect(result[1]!.error!.message).toMatch(/already taken/);
     expect(result[1]!.actions).toEqual([]);
     expect(result[4]!.error).toBeNull();

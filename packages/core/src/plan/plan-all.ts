@@ -2,6 +2,7 @@ import type { CatalogSnapshot } from "../catalog/types.ts";
 import type { Config } from "../config/schema.ts";
 import { UnmanageableTableError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import type { ArchiveRecord } from "../records/archives.ts";
 import type { Action } from "./actions.ts";
 import { checkManageable } from "./check-manageable.ts";
 import { planExpiredPartitions } from "./plan-expired-partitions.ts";
@@ -15,6 +16,12 @@ export interface ParentPlan {
   readonly error: Error | null;
 }
 
+/** What the planner reads of partkeeper's own records. */
+export interface PlanRecords {
+  /** Archives a previous run started and did not finish (any parent; records/archives.ts). */
+  readonly unfinishedArchives: ReadonlyArray<ArchiveRecord>;
+}
+
 /** Which parts of the plan to compute. */
 export interface PlanWhich {
   /** Missing partitions: current, premake, gaps, list values, hash remainders, default. */
@@ -24,7 +31,8 @@ export interface PlanWhich {
 }
 
 /**
- * Plans every table in `config`, one frozen ParentPlan per table in config order. Pure: no I/O.
+ * Plans every table in `config` from the catalog snapshot and partkeeper's records, one frozen
+ * ParentPlan per table in config order. Pure: no I/O.
  *
  * A table missing from the snapshot, a table that is not partitioned and a parent failing
  * checkManageable get an UnmanageableTableError and no actions; an error planning one parent
@@ -36,6 +44,7 @@ export interface PlanWhich {
 export function planAll(
   config: Config,
   snapshot: CatalogSnapshot,
+  records: PlanRecords,
   now: Date,
   which: PlanWhich,
 ): ReadonlyArray<ParentPlan> {
@@ -57,7 +66,7 @@ export function planAll(
         checkManageable(policy, parent);
         const actions: Action[] = [];
         if (which.future) actions.push(...planFuturePartitions(policy, parent, now));
-        if (which.expired) actions.push(...planExpiredPartitions(policy, parent, snapshot.unfinishedArchives, now));
+        if (which.expired) actions.push(...planExpiredPartitions(policy, parent, records.unfinishedArchives, now));
         return Object.freeze({ parent: name, actions: Object.freeze(actions), error: null });
       } catch (cause) {
         const error = cause instanceof Error ? cause : new Error(String(cause));

@@ -1,6 +1,7 @@
-import { ARCHIVE_STATES, type ArchiveRecord, type ArchiveState, type ParentInfo } from "../catalog/types.ts";
+import type { ParentInfo } from "../catalog/types.ts";
 import type { TablePolicy } from "../config/schema.ts";
 import { sameName } from "../identifier.ts";
+import { UNFINISHED_ARCHIVE_STATES, type ArchiveRecord } from "../records/archives.ts";
 import {
   archivePartitionAction,
   detachPartitionAction,
@@ -12,11 +13,6 @@ import { describeDuration } from "./describe-duration.ts";
 import { integerAxisFor, timeAxisFor } from "./policy-axis.ts";
 import { MAX_KEY, type RangeKey } from "./range-key.ts";
 import { rangeSegments, type RangeSegment } from "./plan-range-pieces.ts";
-
-/** Archive states after which work remains (DESIGN rule 6); `dropped` and `kept` are finished. */
-export const UNFINISHED_ARCHIVE_STATES: ReadonlySet<ArchiveState> = new Set(
-  ARCHIVE_STATES.filter((s) => s !== "dropped" && s !== "kept"),
-);
 
 /**
  * What to do with `parent`'s expired partitions at `now`, as frozen actions:

@@ -1,5 +1,6 @@
 /** Builders for planner unit tests (no database): policies through the real zod schema, catalog objects by hand. */
-import type { ArchiveRecord, ArchiveState, ParentInfo, PartitionBounds, PartitionInfo } from "../catalog/types.ts";
+import type { ParentInfo, PartitionBounds, PartitionInfo } from "../catalog/types.ts";
+import type { ArchiveRecord, ArchiveState } from "../records/archives.ts";
 import { configSchema, type ConfigInput, type TablePolicy } from "../config/schema.ts";
 import { qualifiedName, type QualifiedName } from "../identifier.ts";
 

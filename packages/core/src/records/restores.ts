@@ -1,5 +1,8 @@
 import type { Sql } from "../db/client.ts";
+import { schemaVersion } from "../db/migrate.ts";
 import type { QualifiedName } from "../identifier.ts";
+
+/** `partkeeper.restore` (migration 0002): one row per restore of an archive. */
 
 /** Steps of a restore, each recorded after it completed (`loading` is recorded before the table is created). */
 export const RESTORE_STATES = ["loading", "loaded", "attached"] as const;
@@ -28,8 +31,7 @@ export interface RestoreRecordKey {
  * than migration 0002 (a dry run does not migrate).
  */
 export async function findOpenRestore(sql: Sql, key: RestoreRecordKey): Promise<RestoreRecord | null> {
-  const [present] = await sql`select to_regclass('partkeeper.restore') is not null as present`;
-  if (!present?.present) return null;
+  if ((await schemaVersion(sql)) < 2) return null;
   const [row] = await sql<RestoreRecord[]>`
     select id::float8 as id, state from partkeeper.restore
     where target_schema = ${key.target.schema} and target_name = ${key.target.name}

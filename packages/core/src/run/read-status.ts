@@ -1,9 +1,10 @@
 import { readCatalog } from "../catalog/read-catalog.ts";
 import { selectTables } from "../config/select-tables.ts";
 import type { JobContext } from "../context.ts";
-import { hasPartkeeperSchema } from "../db/migrate.ts";
 import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
 import { checkManageable } from "../plan/check-manageable.ts";
+import { readUnfinishedArchives } from "../records/archives.ts";
+import { readRecentJobRuns, type JobRunStatus } from "../records/job-runs.ts";
 import { defaultPartitionRows } from "./default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
@@ -21,15 +22,6 @@ export interface ParentStatus {
   readonly unfinishedArchives: ReadonlyArray<string>;
 }
 
-export interface JobRunStatus {
-  readonly job: string;
-  readonly status: string;
-  /** ISO-8601 UTC. */
-  readonly startedAt: string;
-  readonly durationMs: number | null;
-  readonly error: string | null;
-}
-
 export interface StatusReport {
   readonly parents: ReadonlyArray<ParentStatus>;
   /** The 10 most recent runs, newest first (empty before the first run). */
@@ -45,11 +37,12 @@ export async function readStatus(ctx: JobContext, only?: ReadonlyArray<Qualified
   const policies = selectTables(ctx.config, only);
   const requests = policies.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
   const snapshot = await readCatalog(ctx.sql, requests);
+  const unfinished = await readUnfinishedArchives(ctx.sql);
   const parents: ParentStatus[] = [];
   for (const policy of policies) {
     const name = qualifiedName(policy.schema, policy.table);
     const info = snapshot.parents.find((p) => p.parent.schema === name.schema && p.parent.name === name.name);
-    const unfinishedArchives = snapshot.unfinishedArchives
+    const unfinishedArchives = unfinished
       .filter((a) => a.parent.schema === name.schema && a.parent.name === name.name)
       .map((a) => `${a.partition.name} (${a.state})`);
     let problem: string | null = info ? null : `${displayName(name)} does not exist or is not partitioned`;
@@ -70,18 +63,6 @@ export async function readStatus(ctx: JobContext, only?: ReadonlyArray<Qualified
       unfinishedArchives,
     });
   }
-  const recentRuns = (await hasPartkeeperSchema(ctx.sql))
-    ? (
-        await ctx.sql`
-          select job, status, started_at, (extract(epoch from finished_at - started_at) * 1000)::float8 as duration_ms, error
-          from partkeeper.job_run where not dry_run order by id desc limit 10`
-      ).map((r) => ({
-        job: r.job as string,
-        status: r.status as string,
-        startedAt: new Date(r.started_at).toISOString(),
-        durationMs: r.duration_ms === null ? null : Math.round(r.duration_ms as number),
-        error: (r.error as string | null) ?? null,
-      }))
-    : [];
+  const recentRuns = await readRecentJobRuns(ctx.sql, 10);
   return { parents, recentRuns };
 }

@@ -10,6 +10,8 @@ import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts
 import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
 import type { Action } from "../plan/actions.ts";
 import { planAll } from "../plan/plan-all.ts";
+import { readUnfinishedArchives } from "../records/archives.ts";
+import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import type { JobName } from "../jobs.ts";
 import { defaultPartitionRows } from "./default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
@@ -77,8 +79,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   let jobRunId: number | null = null;
   if (!options.dryRun) {
     await migrate(ctx.sql, ctx.config.lockTimeoutMs);
-    const [row] = await ctx.sql`insert into partkeeper.job_run (job, dry_run) values (${options.job}, false) returning id::float8 as id`;
-    jobRunId = row!.id as number;
+    jobRunId = await insertJobRun(ctx.sql, options.job);
   }
 
   const parents: ParentResult[] = [];
@@ -116,11 +117,8 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   };
   emitMetrics(ctx, summary);
   if (jobRunId !== null) {
-    await ctx.sql`
-      update partkeeper.job_run set finished_at = now(), status = ${summary.ok ? "succeeded" : "failed"},
-        summary = ${ctx.sql.json(JSON.parse(JSON.stringify(summary)))},
-        error = ${parents.filter((p) => p.status === "failed").map((p) => `${displayName(p.parent)}: ${p.message}`).join("\n") || null}
-      where id = ${jobRunId}`;
+    const error = parents.filter((p) => p.status === "failed").map((p) => `${displayName(p.parent)}: ${p.message}`).join("\n") || null;
+    await finishJobRun(ctx.sql, jobRunId, { ok: summary.ok, summary, error });
   }
   return summary;
 }
@@ -135,7 +133,8 @@ async function runParent(
 ): Promise<ParentResult> {
   const name = qualifiedName(policy.schema, policy.table);
   const snapshot = await readCatalog(ctx.sql, [{ name, wantMaxKey: policy.strategy === "range-integer" }]);
-  const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, now, which);
+  const records = { unfinishedArchives: which.expired ? await readUnfinishedArchives(ctx.sql) : [] };
+  const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, records, now, which);
   if (!plan) throw new Error(`no plan for ${displayName(name)}`);
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
   const info = snapshot.parents[0]!;
