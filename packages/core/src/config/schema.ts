@@ -30,72 +30,135 @@ const calendarDuration = z.string().transform((text, ctx): CalendarDuration => {
   return parsed;
 });
 
+// Field descriptions ship in partkeeper.schema.json (editor hover) and are the field tables of
+// docs/config.md (`npm run schema` writes both): write them for users, in markdown.
+
 const archivePolicy = z.strictObject({
-  /** Export expired partitions to Parquet before dropping them. Default true. */
-  enabled: z.boolean().default(true),
-  /** Key prefix under the archive location for this parent; default `<schema>/<table>`. */
-  prefix: z.string().min(1).optional(),
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Archive expired partitions to Parquet before dropping them. `false`: drop (or detach, with `retentionKeepTable`) without an archive.",
+    ),
+  prefix: z.string().min(1).optional().describe("Key prefix under `archive.location`; default `<schema>/<table>`."),
 });
+
+const strategyField = <S extends Strategy>(strategy: S) =>
+  z.literal(strategy).describe("How the parent is partitioned; must match its `PARTITION BY`.");
 
 /** Fields every strategy shares. */
 const tableBase = {
-  /** Schema of the parent table. Default `public`. */
-  schema: identifier.default("public"),
-  /** Name of the parent (partitioned) table, exactly as in Postgres (case and unicode kept). */
-  table: identifier,
-  /** Keep a default partition so out-of-range rows are caught instead of failing inserts. */
-  defaultPartition: z.boolean().default(true),
+  schema: identifier.default("public").describe("Schema of the parent table."),
+  table: identifier.describe(
+    "Name of the partitioned parent, exactly as in Postgres: case, spaces, quotes and unicode are kept and quoted correctly. " +
+      `At most ${MAX_IDENTIFIER_BYTES} bytes. A parent with a sub-partitioned partition (a partition that is itself \`PARTITION BY ...\`) ` +
+      "is refused, by name, in `plan`, `run` and `status`: sub-partitioning is not supported.",
+  ),
+  defaultPartition: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Keep a default partition (`<table>_default`) so out-of-range rows are caught instead of failing inserts. " +
+        "Rows there are moved into a new partition when its range is created (same transaction); writes through the parent " +
+        "wait for that transaction (the parent is locked `SHARE ROW EXCLUSIVE`, reads go on) and are then routed to the new " +
+        "partition, so keep the default partition small. With a default partition, detach cannot use `CONCURRENTLY` " +
+        "(Postgres refuses), so expired partitions are detached with a short ACCESS EXCLUSIVE lock under `lock_timeout`.",
+    ),
 };
 
 const retentionFields = {
-  /** Detach expired partitions and keep them as plain tables instead of dropping them (pg_partman `retention_keep_table`). */
-  retentionKeepTable: z.boolean().default(false),
-  archive: archivePolicy.default({ enabled: true }),
+  retentionKeepTable: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Keep expired partitions as detached tables instead of dropping them (after archiving, if archiving is on); " +
+        "pg_partman's `retention_keep_table`.",
+    ),
+  archive: archivePolicy.default({ enabled: true }).describe("Archiving of expired partitions."),
 };
 
 const rangeTime = z.strictObject({
   ...tableBase,
   ...retentionFields,
-  strategy: z.literal("range-time"),
-  interval: z.enum(INTERVALS),
-  /** Partitions kept ready ahead of the current one, counted from now() in `timeZone` (DESIGN rule 3). */
-  premake: z.int().min(0, "must be 0 or more").max(1000).default(4),
-  /** IANA zone in which interval boundaries fall (midnight, month start). Default UTC. */
+  strategy: strategyField("range-time"),
+  interval: z.enum(INTERVALS).describe("Width of one partition; `week` is an ISO week, starting on Monday."),
+  // DESIGN rule 3.
+  premake: z
+    .int()
+    .min(0, "must be 0 or more")
+    .max(1000)
+    .default(4)
+    .describe(
+      "Partitions kept ready after the current one, counted from `now()` in `timeZone`, never from the newest row " +
+        "(pg_partman #175, #374, #585).",
+    ),
   timeZone: z
     .string()
     .default("UTC")
-    .refine((zone) => IANAZone.isValidZone(zone), { message: "is not an IANA time zone such as Europe/Berlin" }),
-  /** Age after which a partition expires: its upper bound is older than now minus retention. */
-  retention: calendarDuration.optional(),
+    .refine((zone) => IANAZone.isValidZone(zone), { message: "is not an IANA time zone such as Europe/Berlin" })
+    .describe(
+      "IANA zone in which boundaries fall (local midnight, month start). DST days are 23 or 25 hours long; " +
+        "a repeated local hour gets a `_2` name.",
+    ),
+  retention: calendarDuration
+    .optional()
+    .describe(
+      "Age after which a partition expires: when its upper bound is at or before now minus retention. " +
+        '`"6 months"`, `"30 days"`, `"1 year 2 months"` or ISO-8601 `"P6M"`; at least one `interval`. ' +
+        "Unset: partitions never expire.",
+    ),
 });
 
 const rangeInteger = z.strictObject({
   ...tableBase,
   ...retentionFields,
-  strategy: z.literal("range-integer"),
-  /** Width of one partition in key values. */
-  step: z.int().min(1, "must be 1 or more"),
-  /** Partitions kept ready above the one holding the current maximum key. */
-  premake: z.int().min(0, "must be 0 or more").max(1000).default(4),
-  /** A partition expires when its upper bound is at or below max(key) - retention (key values). */
-  retention: z.int().min(1, "must be 1 or more").optional(),
+  strategy: strategyField("range-integer"),
+  step: z.int().min(1, "must be 1 or more").describe("Width of one partition in key values."),
+  premake: z
+    .int()
+    .min(0, "must be 0 or more")
+    .max(1000)
+    .default(4)
+    .describe("Partitions kept ready above the one holding `max(key)`."),
+  retention: z
+    .int()
+    .min(1, "must be 1 or more")
+    .optional()
+    .describe(
+      "In key values: a partition expires when its upper bound is at or below `max(key) - retention`. " +
+        "At least one `step`. Unset: partitions never expire.",
+    ),
 });
 
 const listValue = z.union([z.string(), z.int()]);
 
 const list = z.strictObject({
   ...tableBase,
-  strategy: z.literal("list"),
-  /** Values that must each have a partition; a missing one gets `<table>_p_<value>`. */
-  values: z.array(listValue).default([]),
+  strategy: strategyField("list"),
+  values: z
+    .array(listValue)
+    .default([])
+    .describe(
+      "Values that must each have a partition; a missing one gets `<table>_p_<value>` " +
+        "(rows already in the default partition are moved into it).",
+    ),
 });
 
 const hash = z.strictObject({
   ...tableBase,
-  defaultPartition: z.literal(false, "hash-partitioned tables cannot have a default partition").default(false),
-  strategy: z.literal("hash"),
-  /** Number of hash partitions; every remainder 0..modulus-1 gets one. */
-  modulus: z.int().min(1, "must be 1 or more").max(1024),
+  defaultPartition: z
+    .literal(false, "hash-partitioned tables cannot have a default partition")
+    .default(false)
+    .describe("Always `false`: hash-partitioned tables cannot have a default partition."),
+  strategy: strategyField("hash"),
+  modulus: z
+    .int()
+    .min(1, "must be 1 or more")
+    .max(1024)
+    .describe(
+      "Number of partitions; every remainder `0..modulus-1` gets `<table>_p<remainder>`. " +
+        "A parent whose existing partitions use another modulus is refused: changing it needs a migration.",
+    ),
 });
 
 const tablePolicy = z
@@ -120,24 +183,44 @@ const tablePolicy = z
 
 export const configSchema = z
   .strictObject({
-    $schema: z.string().optional(),
-    /** Where archives go: `s3://bucket/prefix`. Required when any table archives. */
+    $schema: z.string().optional().describe("Path or URL of `partkeeper.schema.json`, for editor completion; partkeeper ignores it."),
     archive: z
       .strictObject({
-        location: z.string().superRefine((location, ctx) => {
-          try {
-            parseArchiveLocation(location);
-          } catch (error) {
-            ctx.addIssue({ code: "custom", message: (error as Error).message });
-          }
-        }),
+        location: z
+          .string()
+          .superRefine((location, ctx) => {
+            try {
+              parseArchiveLocation(location);
+            } catch (error) {
+              ctx.addIssue({ code: "custom", message: (error as Error).message });
+            }
+          })
+          .describe(
+            "`s3://bucket/prefix` where archives go. `--archive` (CLI) or `PARTKEEPER_ARCHIVE` (Lambda) override it.",
+          ),
       })
-      .optional(),
-    /** `lock_timeout` for every DDL statement, ms (DESIGN rule 1). Default 2000. */
-    lockTimeoutMs: z.int().min(10).max(60_000).default(2000),
-    /** Attempts per DDL statement before giving up on lock timeouts. Default 5. */
-    ddlAttempts: z.int().min(1).max(50).default(5),
-    tables: z.array(tablePolicy).min(1, "must list at least one table"),
+      .optional()
+      .describe("Where archives go. Required when any table archives."),
+    // DESIGN rule 1.
+    lockTimeoutMs: z
+      .int()
+      .min(10)
+      .max(60_000)
+      .default(2000)
+      .describe(
+        "`lock_timeout` of every DDL statement, ms. A queued ACCESS EXCLUSIVE request blocks every later query on " +
+          "the table, reads included, so waits are kept short and retried instead.",
+      ),
+    ddlAttempts: z
+      .int()
+      .min(1)
+      .max(50)
+      .default(5)
+      .describe(
+        "Attempts per DDL step on lock timeout (55P03) or deadlock (40P01), with exponential backoff and full jitter, " +
+          "before the step is reported failed.",
+      ),
+    tables: z.array(tablePolicy).min(1, "must list at least one table").describe("One policy per partitioned parent table."),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
