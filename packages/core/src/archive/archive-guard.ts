@@ -1,3 +1,5 @@
+import { hasAlwaysTrigger } from "../catalog/read-relation.ts";
+import type { Sql } from "../db/client.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
@@ -60,16 +62,6 @@ export async function installArchiveGuard(exec: DdlExecutor, partition: Qualifie
 }
 
 /** True when the table exists and carries an enabled (ALWAYS) archive guard. */
-export async function hasArchiveGuard(exec: DdlExecutor, partition: QualifiedName): Promise<boolean> {
-  const [row] = await exec.sql`
-    select exists (select 1 from pg_trigger t
-      where t.tgrelid = to_regclass(${quoteQualified(partition)}) and t.tgname = ${ARCHIVE_GUARD_TRIGGER}
-        and t.tgenabled = 'A' /* always */) as guarded`;
-  return Boolean(row?.guarded);
-}
-
-/** True when the table exists. */
-export async function relationExists(exec: DdlExecutor, relation: QualifiedName): Promise<boolean> {
-  const [row] = await exec.sql`select to_regclass(${quoteQualified(relation)}) is not null as present`;
-  return Boolean(row?.present);
+export function hasArchiveGuard(sql: Sql, partition: QualifiedName): Promise<boolean> {
+  return hasAlwaysTrigger(sql, partition, ARCHIVE_GUARD_TRIGGER);
 }

@@ -5,11 +5,12 @@ import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
-import { attachment, detachPartition } from "../partitions/detach-partition.ts";
+import { detachPartition } from "../partitions/detach-partition.ts";
+import { attachment, relationBytes, relationExists } from "../catalog/read-relation.ts";
 import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { recordArchiveIntent, updateArchive, type ArchiveState, type ArchiveUpdate, type LiveArchive } from "../records/archives.ts";
-import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, relationExists, removeArchiveGuardSql } from "./archive-guard.ts";
+import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, removeArchiveGuardSql } from "./archive-guard.ts";
 import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
 import { exportToParquet } from "../parquet/export-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
@@ -77,7 +78,7 @@ export async function archivePartition(
   }
 
   await store.checkWritable();
-  const partitionBytes = await relationBytes(ctx, action.partition);
+  const partitionBytes = await relationBytes(ctx.sql, action.partition);
   const intent = await recordArchiveIntent(ctx.sql, action, jobRunId);
   if (!intent) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);
   let record: LiveArchive = intent;
@@ -102,7 +103,7 @@ export async function archivePartition(
   let tableSummary: Promise<ContentRelationSummary> | null = null;
   for (let exportsThisRun = 0; ; ) {
     try {
-      if (record.state === "verified" && !action.keepTable && (await relationExists(exec, action.partition)) && !(await hasArchiveGuard(exec, action.partition))) {
+      if (record.state === "verified" && !action.keepTable && (await relationExists(exec.sql, action.partition)) && !(await hasArchiveGuard(exec.sql, action.partition))) {
         // Verified without the guard in place (a record from a partkeeper without guards, or the guard
         // was removed): writes may have reached the table since, so it is verified again under the guard.
         await installArchiveGuard(exec, action.partition);
@@ -151,7 +152,7 @@ export async function archivePartition(
   }
 
   if (record.state === "verified") {
-    if (!(await relationExists(exec, action.partition))) {
+    if (!(await relationExists(exec.sql, action.partition))) {
       // Dropped by a run that crashed before recording it.
     } else if (action.keepTable) {
       await exec.run({ description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true });
@@ -216,8 +217,8 @@ async function exportAndUpload(
 async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, error: Error): Promise<boolean> {
   const hasDefaultPartition = parent.partitions.some((p) => p.bounds.kind === "default");
   try {
-    if (!(await relationExists(exec, action.partition))) return false;
-    if ((await attachment(exec, action.partition)) === "detached") {
+    if (!(await relationExists(exec.sql, action.partition))) return false;
+    if ((await attachment(exec.sql, action.partition)) === "detached") {
       await exec.run({
         description: `attach ${displayName(action.partition)} again after the failed archive step`,
         statements: attachPartitionSteps(action.parent, action.partition, action.boundExpression, hasDefaultPartition),
@@ -251,10 +252,4 @@ async function planArchive(exec: DdlExecutor, parent: ParentInfo, action: Archiv
       ? { description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true }
       : { description: `drop archived partition ${displayName(action.partition)}`, statements: dropGuardedPartitionSql(action.partition), transaction: true },
   );
-}
-
-async function relationBytes(ctx: JobContext, relation: QualifiedName): Promise<number> {
-  const [row] = await ctx.sql`
-    select coalesce(pg_total_relation_size(to_regclass(${quoteQualified(relation)})), 0)::float8 as bytes`;
-  return (row?.bytes as number) ?? 0;
 }

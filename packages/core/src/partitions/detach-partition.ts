@@ -1,6 +1,6 @@
 import type { ParentInfo } from "../catalog/types.ts";
+import { attachment } from "../catalog/read-relation.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
-import { quoteQualified } from "../db/sql-text.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { detachPartitionSql } from "./partition-ddl.ts";
 
@@ -16,7 +16,7 @@ import { detachPartitionSql } from "./partition-ddl.ts";
  */
 export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, partition: QualifiedName): Promise<boolean> {
   // Read in a dry run too, so `plan` shows no DETACH for a partition an unfinished archive detached.
-  const state = await attachment(exec, partition);
+  const state = await attachment(exec.sql, partition);
   if (state === "detached") return false;
   const description = `detach partition ${displayName(partition)}`;
   if (state === "pending") {
@@ -32,20 +32,8 @@ export async function detachPartition(exec: DdlExecutor, parent: ParentInfo, par
     await exec.run({ description, statements: [detachPartitionSql(parent.parent, partition, "concurrently")], transaction: false });
   } catch (error) {
     // A concurrent detach that timed out in its second phase leaves the partition pending detach.
-    if ((await attachment(exec, partition)) !== "pending") throw error;
+    if ((await attachment(exec.sql, partition)) !== "pending") throw error;
     await exec.run({ description: `${description} (finalize)`, statements: [detachPartitionSql(parent.parent, partition, "finalize")], transaction: false });
   }
   return true;
-}
-
-/**
- * Whether `partition` is attached to a parent, pending detach (an interrupted `DETACH ... CONCURRENTLY`),
- * or detached; a table that does not exist counts as detached.
- */
-export async function attachment(exec: DdlExecutor, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
-  const [row] = await exec.sql`
-    select i.inhdetachpending as pending from pg_inherits i
-    where i.inhrelid = to_regclass(${quoteQualified(partition)})`;
-  if (!row) return "detached";
-  return row.pending ? "pending" : "attached";
 }

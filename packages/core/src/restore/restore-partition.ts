@@ -18,15 +18,8 @@ import { parseManifest, type Manifest, type ManifestColumn } from "../archive/ma
 import { contentDifferences } from "../parquet/content-digest.ts";
 import { summarizeRelation, summarizeRelationContent } from "../parquet/relation-summary.ts";
 import { sha256File } from "../parquet/read-parquet.ts";
-import {
-  columnDifferences,
-  findPartitionByName,
-  generatedDifferences,
-  readDefaultPartition,
-  readRestoreRelation,
-  unknownTypes,
-  type RestoreRelation,
-} from "../catalog/restore-catalog.ts";
+import { findPartitionByName, readDefaultPartition, readRelation, unknownTypes, type RelationInfo } from "../catalog/read-relation.ts";
+import { columnDifferences, generatedDifferences } from "./column-checks.ts";
 import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "../records/restores.ts";
 import {
   checkBoundExpression,
@@ -238,7 +231,7 @@ async function readManifest(store: ObjectStore, key: string, manifestUrl: string
 async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
   const { ctx, exec, manifest, record } = run;
   const { parent, partition, target, mode } = record;
-  const parentRelation = await readRestoreRelation(ctx.sql, parent);
+  const parentRelation = await readRelation(ctx.sql, parent);
   const differences = parentRelation ? columnDifferences(manifest.columns, parentRelation.columns) : [];
 
   if (mode === "attach") {
@@ -257,7 +250,7 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
   }
   const columnsFrom = parentRelation && differences.length === 0 ? "parent" : "manifest";
 
-  const existing = await readRestoreRelation(ctx.sql, target);
+  const existing = await readRelation(ctx.sql, target);
   if (existing && mode === "attach" && existing.attachedTo && sameName(existing.attachedTo, parent)) {
     if (existing.boundExpression === manifest.boundExpression) {
       ctx.logger.info("already restored", { partition: displayName(partition), target: displayName(target) });
@@ -316,9 +309,9 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
  */
 async function existingTargetState(
   run: RestoreRun,
-  existing: RestoreRelation,
+  existing: RelationInfo,
   open: RestoreRecord | null,
-  parentRelation: RestoreRelation | null,
+  parentRelation: RelationInfo | null,
 ): Promise<"complete" | "empty"> {
   const { ctx, manifest, record } = run;
   const { target, mode } = record;
@@ -406,7 +399,7 @@ async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest")
  */
 async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<ReadonlyArray<ManifestColumn>> {
   const { ctx, exec, manifest, record, url } = run;
-  const target = exec.dryRun ? null : await readRestoreRelation(ctx.sql, record.target);
+  const target = exec.dryRun ? null : await readRelation(ctx.sql, record.target);
   const generatedNames = new Set(target?.columns.filter((c) => c.generated).map((c) => c.name));
   const generated = manifest.columns.filter((c) => generatedNames.has(c.name));
   for (const [i, object] of manifest.objects.entries()) {

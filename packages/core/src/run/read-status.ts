@@ -5,7 +5,7 @@ import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts
 import { checkManageable } from "../plan/check-manageable.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { readRecentJobRuns, type JobRunStatus } from "../records/job-runs.ts";
-import { defaultPartitionRows } from "./default-partition-rows.ts";
+import { defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
 export interface ParentStatus {

@@ -13,7 +13,7 @@ import { planAll } from "../plan/plan-all.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import type { JobName } from "../jobs.ts";
-import { defaultPartitionRows } from "./default-partition-rows.ts";
+import { defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
 /** Which part of the lifecycle to run: one scheduled job, or `lifecycle` (maintain then archive). */

@@ -1,17 +1,16 @@
 import type { ColumnInfo } from "./types.ts";
 import type { Sql } from "../db/client.ts";
 import { quoteQualified } from "../db/sql-text.ts";
-import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
-import type { ManifestColumn } from "../archive/manifest.ts";
+import { qualifiedName, type QualifiedName } from "../identifier.ts";
 
 /**
- * Catalog reads restore needs between its steps (read-only; one small query each). Relations are
+ * Reads of one relation between the steps of a job (read-only; one small query each). Relations are
  * looked up with `to_regclass(<quoted name>)`, so names with dots, quotes or unicode address the
- * right table.
+ * right table; a relation that does not exist reads as absent, never as an error.
  */
 
-/** One relation as restore sees it. */
-export interface RestoreRelation {
+/** One relation: its kind, where it is attached and its columns. */
+export interface RelationInfo {
   /** `pg_class.relkind`: `r` table, `p` partitioned table, others (views, ...) are refused. */
   readonly relkind: string;
   /** The parent it is a partition of, or null. */
@@ -22,10 +21,29 @@ export interface RestoreRelation {
   readonly columns: ReadonlyArray<ColumnInfo>;
 }
 
+interface RawRelationRow {
+  relkind: string;
+  parent_schema: string | null;
+  parent_name: string | null;
+  bound: string | null;
+}
+
+interface RawColumnRow {
+  name: string;
+  type: string;
+  generated: boolean;
+}
+
+interface RawPartitionRow {
+  schema: string;
+  name: string;
+  bound: string;
+}
+
 /** The relation `name`, or null when there is none. */
-export async function readRestoreRelation(sql: Sql, name: QualifiedName): Promise<RestoreRelation | null> {
+export async function readRelation(sql: Sql, name: QualifiedName): Promise<RelationInfo | null> {
   const regclass = quoteQualified(name);
-  const [row] = await sql`
+  const [row] = await sql<RawRelationRow[]>`
     select c.relkind::text as relkind, pn.nspname as parent_schema, p.relname as parent_name,
            case when i.inhrelid is not null then pg_get_expr(c.relpartbound, c.oid) end as bound
     from pg_class c
@@ -34,76 +52,40 @@ export async function readRestoreRelation(sql: Sql, name: QualifiedName): Promis
     left join pg_namespace pn on pn.oid = p.relnamespace
     where c.oid = to_regclass(${regclass})`;
   if (!row) return null;
-  const columns = await sql<ColumnInfo[]>`
+  const columns = await sql<RawColumnRow[]>`
     select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attgenerated <> '' as generated
     from pg_attribute a
     where a.attrelid = to_regclass(${regclass}) and a.attnum > 0 and not a.attisdropped
     order by a.attnum`;
   return Object.freeze({
-    relkind: row.relkind as string,
-    attachedTo: row.parent_schema === null ? null : qualifiedName(row.parent_schema as string, row.parent_name as string),
-    boundExpression: (row.bound as string | null) ?? null,
+    relkind: row.relkind,
+    attachedTo: row.parent_schema === null ? null : qualifiedName(row.parent_schema, row.parent_name!),
+    boundExpression: row.bound,
     columns: columns.map((c) => (c.generated ? { name: c.name, type: c.type, generated: true } : { name: c.name, type: c.type })),
   });
 }
 
 /** The default partition of `parent`, or null. */
 export async function readDefaultPartition(sql: Sql, parent: QualifiedName): Promise<QualifiedName | null> {
-  const [row] = await sql`
-    select n.nspname as schema, c.relname as name
+  const [row] = await sql<RawPartitionRow[]>`
+    select n.nspname as schema, c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
     from pg_inherits i
     join pg_class c on c.oid = i.inhrelid
     join pg_namespace n on n.oid = c.relnamespace
     where i.inhparent = to_regclass(${quoteQualified(parent)}) and pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`;
-  return row ? qualifiedName(row.schema as string, row.name as string) : null;
+  return row ? qualifiedName(row.schema, row.name) : null;
 }
 
 /** The partition of `parent` called `name` (any schema; Postgres error messages give only the name), with its bounds. */
 export async function findPartitionByName(sql: Sql, parent: QualifiedName, name: string): Promise<{ name: QualifiedName; boundExpression: string } | null> {
-  const [row] = await sql`
+  const [row] = await sql<RawPartitionRow[]>`
     select n.nspname as schema, c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
     from pg_inherits i
     join pg_class c on c.oid = i.inhrelid
     join pg_namespace n on n.oid = c.relnamespace
     where i.inhparent = to_regclass(${quoteQualified(parent)}) and c.relname = ${name}
     limit 1`;
-  return row ? { name: qualifiedName(row.schema as string, row.name as string), boundExpression: row.bound as string } : null;
-}
-
-/**
- * How `columns` (a parent's, or an existing target's) differ from the archive's: a manifest column
- * missing or of another type, or a column the archive does not have. Empty when they are the same
- * set of names and types (order does not matter: COPY and ATTACH match columns by name).
- * A parent that gained a column since the archive counts too: attaching would give the archived rows
- * values they never had (the column's default or NULL, or fail on NOT NULL), so attach mode refuses
- * and side-table mode builds the table from the manifest's types (docs/restore.md).
- * Example: `amount numeric(12,2) (now numeric(14,2))`, `note text (missing)`, `extra text (added since the archive)`.
- */
-export function columnDifferences(manifest: ReadonlyArray<ManifestColumn>, columns: ReadonlyArray<ColumnInfo>): string[] {
-  const byName = new Map(columns.map((c) => [c.name, c.type]));
-  const archived = new Set(manifest.map((m) => m.name));
-  return [
-    ...manifest.flatMap((m) => {
-      const type = byName.get(m.name);
-      if (type === undefined) return [`${m.name} ${m.pgType} (missing)`];
-      return type === m.pgType ? [] : [`${m.name} ${m.pgType} (now ${type})`];
-    }),
-    ...columns.filter((c) => !archived.has(c.name)).map((c) => `${c.name} ${c.type} (added since the archive)`),
-  ];
-}
-
-/**
- * Columns that are generated in one of `parent` and `table` and plain in the other, e.g.
- * `column g is generated in public.events and a plain column here`. ATTACH refuses such a table
- * (`column "g" in child table must be a generated column`). Empty when they agree.
- */
-export function generatedDifferences(parent: QualifiedName, parentColumns: ReadonlyArray<ColumnInfo>, table: ReadonlyArray<ColumnInfo>): string[] {
-  const generated = new Map(table.map((c) => [c.name, c.generated === true]));
-  return parentColumns.flatMap((c) => {
-    const here = generated.get(c.name);
-    if (here === undefined || here === (c.generated === true)) return [];
-    return [`column ${c.name} is ${c.generated ? "generated" : "plain"} in ${displayName(parent)} and ${here ? "a generated" : "a plain"} column here`];
-  });
+  return row ? { name: qualifiedName(row.schema, row.name), boundExpression: row.bound } : null;
 }
 
 /**
@@ -111,7 +93,7 @@ export function generatedDifferences(parent: QualifiedName, parentColumns: Reado
  * or fails): an enum or domain that was dropped, or text that is not a type name at all. Checked before
  * the types are spliced into `CREATE TABLE` (restore-sql.ts `createFromManifestSql`).
  */
-export async function unknownTypes(sql: Sql, columns: ReadonlyArray<ManifestColumn>): Promise<string[]> {
+export async function unknownTypes(sql: Sql, columns: ReadonlyArray<{ readonly pgType: string }>): Promise<string[]> {
   const unknown: string[] = [];
   for (const type of new Set(columns.map((c) => c.pgType))) {
     const known = await sql`select to_regtype(${type}) is not null as ok`.then(
@@ -121,4 +103,38 @@ export async function unknownTypes(sql: Sql, columns: ReadonlyArray<ManifestColu
     if (!known) unknown.push(type);
   }
   return unknown;
+}
+
+/** True when the relation exists. */
+export async function relationExists(sql: Sql, relation: QualifiedName): Promise<boolean> {
+  const [row] = await sql<{ present: boolean }[]>`select to_regclass(${quoteQualified(relation)}) is not null as present`;
+  return Boolean(row?.present);
+}
+
+/**
+ * Whether `partition` is attached to a parent, pending detach (an interrupted `DETACH ... CONCURRENTLY`,
+ * `pg_inherits.inhdetachpending`), or detached; a table that does not exist counts as detached.
+ */
+export async function attachment(sql: Sql, partition: QualifiedName): Promise<"attached" | "pending" | "detached"> {
+  const [row] = await sql<{ pending: boolean }[]>`
+    select i.inhdetachpending as pending from pg_inherits i
+    where i.inhrelid = to_regclass(${quoteQualified(partition)})`;
+  if (!row) return "detached";
+  return row.pending ? "pending" : "attached";
+}
+
+/** True when the table exists and has trigger `trigger` enabled ALWAYS (`pg_trigger.tgenabled = 'A'`). */
+export async function hasAlwaysTrigger(sql: Sql, table: QualifiedName, trigger: string): Promise<boolean> {
+  const [row] = await sql<{ present: boolean }[]>`
+    select exists (select 1 from pg_trigger t
+      where t.tgrelid = to_regclass(${quoteQualified(table)}) and t.tgname = ${trigger}
+        and t.tgenabled = 'A' /* always */) as present`;
+  return Boolean(row?.present);
+}
+
+/** `pg_total_relation_size` (heap, indexes, TOAST) in bytes; 0 when the relation does not exist. */
+export async function relationBytes(sql: Sql, relation: QualifiedName): Promise<number> {
+  const [row] = await sql<{ bytes: number }[]>`
+    select coalesce(pg_total_relation_size(to_regclass(${quoteQualified(relation)})), 0)::float8 as bytes`;
+  return row?.bytes ?? 0;
 }
