@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { releaserStack, type Releasers } from "@partkeeper/core";
 import { startLocalPostgres, type LocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
 import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
 
@@ -10,7 +11,7 @@ export interface BenchServices {
   readonly root: string;
   readonly pg: LocalPostgres;
   /** Add what the bench opens (clients, contexts); released before the services. */
-  readonly releasers: Array<() => Promise<unknown>>;
+  readonly releasers: Releasers;
   release(): Promise<void>;
 }
 
@@ -20,10 +21,7 @@ export interface BenchServices {
  * `process.env` (as a user's AWS_ENDPOINT_URL_S3 would be). Cleans up itself if a start fails.
  */
 export async function startBenchServices(name: string, buckets?: ReadonlyArray<string>): Promise<BenchServices> {
-  const releasers: Array<() => Promise<unknown>> = [];
-  const release = async () => {
-    for (const releaser of releasers.splice(0).reverse()) await releaser().catch(() => {});
-  };
+  const releasers = releaserStack();
   const root = await mkdtemp(path.join(os.tmpdir(), `partkeeper-${name}-`));
   releasers.push(() => rm(root, { recursive: true, force: true }));
   try {
@@ -34,9 +32,9 @@ export async function startBenchServices(name: string, buckets?: ReadonlyArray<s
       releasers.push(() => s3.stop());
       Object.assign(process.env, s3.sdkEnvironment);
     }
-    return { root, pg, releasers, release };
+    return { root, pg, releasers, release: releasers.release };
   } catch (error) {
-    await release();
+    await releasers.release();
     throw error;
   }
 }

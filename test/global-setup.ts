@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { releaserStack } from "@partkeeper/core";
 import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
 import { startLocalS3 } from "../packages/cli/src/local/s3-server.ts";
 
@@ -19,7 +20,7 @@ declare module "vitest" {
  * each test file then creates its own database (test/helpers.ts).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const releasers: Array<() => Promise<unknown>> = [];
+  const releasers = releaserStack();
   const root = await mkdtemp(path.join(os.tmpdir(), "partkeeper-test-"));
   releasers.push(() => rm(root, { recursive: true, force: true }));
   try {
@@ -34,12 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("databaseUrl", databaseUrl);
     project.provide("s3Endpoint", s3.endpoint);
   } catch (error) {
-    await release(releasers);
+    await releasers.release();
     throw error;
   }
-  return () => release(releasers);
-}
-
-async function release(releasers: Array<() => Promise<unknown>>): Promise<void> {
-  for (const r of releasers.reverse()) await r().catch(() => {});
+  return releasers.release;
 }

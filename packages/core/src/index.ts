@@ -13,5 +13,7 @@ export { runJob, type JobSelection, type JobSummary, type ParentResult, type Act
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
 export { readStatus, type StatusReport, type ParentStatus } from "./run/read-status.ts";
 export type { JobRunStatus } from "./records/job-runs.ts";
+export { formatJobSummary, formatJobFailure, formatRestoreResult } from "./run/format-summary.ts";
+export { releaserStack, type Releaser, type Releasers } from "./releasers.ts";
 export type { Action } from "./plan/actions.ts";
 export { restorePartition, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./restore/restore-partition.ts";

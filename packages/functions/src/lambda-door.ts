@@ -52,13 +52,15 @@ function powertoolsMetrics(metrics: PowertoolsMetrics): Metrics {
 
 /**
  * Builds a Lambda handler for one job: zod-parses the event (a bad event fails before any SQL,
- * naming the field), opens the job context, runs `body`, logs JSON through Powertools Logger and
- * flushes EMF metrics through Powertools Metrics (dimension `Job`). Throws when the result says
- * something failed, so the invocation fails and the Errors alarm and the DLQ see it.
+ * naming the field), opens the job context, runs `body`, logs JSON through Powertools Logger (the
+ * result, and as `text` the result in `format`, core's formatter the CLI prints too) and flushes EMF
+ * metrics through Powertools Metrics (dimension `Job`). Throws when the result says something
+ * failed, so the invocation fails and the Errors alarm and the DLQ see it.
  */
 export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
   job: string,
   eventSchema: S,
+  format: (result: R) => string,
   body: (ctx: JobContext, event: z.output<S>) => Promise<R>,
 ) {
   return async (event: unknown, context: Context): Promise<R> => {
@@ -97,7 +99,7 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
       } finally {
         await close();
       }
-      logger.info(`${job} finished`, { ok: result.ok, summary: result });
+      logger.info(`${job} finished`, { ok: result.ok, summary: result, text: format(result) });
       // The job emitted JobSucceeded/JobFailed itself; a not-ok result still fails the invocation.
       if (!result.ok) throw Object.assign(new Error(`${job} failed for some parents; see the summary in the log`), { reported: true });
       return result;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { qualifiedName, RESTORE_MODES, restorePartition } from "@partkeeper/core";
+import { formatRestoreResult, qualifiedName, RESTORE_MODES, restorePartition } from "@partkeeper/core";
 import { lambdaDoor } from "./lambda-door.ts";
 
 /**
@@ -22,7 +22,7 @@ export const restoreEventSchema = z.strictObject({
 });
 
 /** On demand: restores one archived partition from its Parquet archive. Returns the RestoreResult. */
-export const handler = lambdaDoor("restore", restoreEventSchema, (ctx, event) =>
+export const handler = lambdaDoor("restore", restoreEventSchema, formatRestoreResult, (ctx, event) =>
   restorePartition(ctx, {
     parent: qualifiedName(event.parent.schema, event.parent.table),
     partition: event.partition,

