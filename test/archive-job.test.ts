@@ -45,8 +45,22 @@ describe("archive job on real PostgreSQL and a real S3 API", async () => {
   const before = await Promise.all(["05", "06", "07"].map((m) => fingerprint(sql, `events_p2026_${m}`)));
   const ctx = await testJobContext(url, { archive: { location }, tables: [policy("events")] }, { now: NOW });
 
-  it("archives expired partitions, verifies them by reading back, then drops them", async () => {
+  it("archives expired partitions, verifies them by reading back, then drops them; plan printed exactly the steps the run took", async () => {
+    const plan = await runJob(ctx, { job: "archive", dryRun: true });
     const summary = await runJob(ctx, { job: "archive", dryRun: false });
+    // One code path (STYLE rule 9): the dry run records each step, SQL or not, that the run then takes.
+    const planned = plan.parents[0]!.actions.map((o) => o.statements);
+    expect(planned).toEqual(summary.parents[0]!.actions.map((o) => o.statements));
+    expect(planned[0]!.map((s) => s.split(" ").slice(0, 3).join(" "))).toEqual([
+      "ALTER TABLE \"public\".\"events\"",
+      "CREATE OR REPLACE",
+      "ALTER TABLE \"public\".\"events_p2026_05\"",
+      "-- export to",
+      "-- verify the",
+      "LOCK TABLE \"public\".\"events_p2026_05\"",
+      "SELECT partkeeper.assert_archive_guard('\"public\".\"events_p2026_05\"'::regclass)",
+      "DROP TABLE \"public\".\"events_p2026_05\"",
+    ]);
     expect(summary.ok).toBe(true);
     const outcomes = summary.parents[0]!.actions;
     expect(outcomes.map((o) => [o.action.partition.name, o.status, o.archive?.finalState])).toEqual([

@@ -9,7 +9,7 @@ import { detachPartition } from "../partitions/detach-partition.ts";
 import { attachment, relationBytes, relationExists } from "../catalog/read-relation.ts";
 import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
-import { recordArchiveIntent, updateArchive, type ArchiveState, type ArchiveUpdate, type LiveArchive } from "../records/archives.ts";
+import { findLiveArchive, recordArchiveIntent, updateArchive, type ArchiveState, type ArchiveUpdate, type LiveArchive } from "../records/archives.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, removeArchiveGuardSql } from "./archive-guard.ts";
 import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
 import { exportToParquet } from "../parquet/export-parquet.ts";
@@ -58,7 +58,8 @@ const MAX_EXPORTS_PER_RUN = 2;
  * a failed verification also moves the record to the next attempt, so the next run exports afresh
  * under a new key (a stored object is never reused once it failed, nor overwritten).
  *
- * Returns null in a dry run (every step is only recorded in `exec.log`).
+ * In a dry run the same path runs with every step only recorded in `exec.log` (its write check,
+ * DDL, export and verification), the record moved along in memory; returns null then.
  * @throws ArchiveError (store unreachable or not writable, export or upload failed),
  *   ArchiveVerificationError (stored object missing or different: the partition is kept),
  *   LockTimeoutError (a DDL step could not get its lock).
@@ -72,21 +73,18 @@ export async function archivePartition(
 ): Promise<ArchiveOutcome | null> {
   const archive = locateArchive(ctx, action.parent, action.partition, "archive");
   const { store, keys, url } = archive;
-  if (exec.dryRun) {
-    await planArchive(exec, parent, action, archive);
-    return null;
-  }
-
-  await store.checkWritable();
+  await exec.perform({ description: `check that ${store.location} accepts writes`, plan: [], work: () => store.checkWritable() });
   const partitionBytes = await relationBytes(ctx.sql, action.partition);
-  const intent = await recordArchiveIntent(ctx.sql, action, jobRunId);
-  if (!intent) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);
-  let record: LiveArchive = intent;
+  // A dry run reads the live record (or starts from `intent`) and moves it along in memory only.
+  const live = exec.dryRun ? await findLiveArchive(ctx.sql, action.partition) : await recordArchiveIntent(ctx.sql, action, jobRunId);
+  if (!live && !exec.dryRun) throw new ArchiveError(`archive record for ${displayName(action.partition)} vanished; run again`);
+  let record: LiveArchive = live ?? { id: 0, state: "intent", attempt: 1, objectKey: null, exportSha256: null };
   const log = { partition: displayName(action.partition), archiveId: record.id };
-  const setState = async (state: ArchiveState, fields: Omit<ArchiveUpdate, "manifest"> & { manifest?: Manifest } = {}) => {
+  const setState = async (state: ArchiveState, fields: Omit<ArchiveUpdate, "manifest"> & { manifest?: Manifest | null } = {}) => {
     const { manifest: m, ...rest } = fields;
-    await updateArchive(ctx.sql, record.id, state, { ...rest, ...(m ? { manifest: { key: keys.manifest, rows: m.rows, bytes: m.bytes, sha256: m.sha256 } } : {}) });
     record = { ...record, ...rest, state };
+    if (exec.dryRun) return;
+    await updateArchive(ctx.sql, record.id, state, { ...rest, ...(m ? { manifest: { key: keys.manifest, rows: m.rows, bytes: m.bytes, sha256: m.sha256 } } : {}) });
     ctx.logger.info("archive step recorded", { ...log, state, attempt: record.attempt });
   };
 
@@ -114,22 +112,26 @@ export async function archivePartition(
       if (record.state === "detached") {
         exportsThisRun += 1;
         const objectKey = dataKey(keys, record.attempt);
-        const exportSha256 = await exportAndUpload(ctx, parent, action, archive, objectKey, () => {
-          // The partition is frozen by its guard. Postgres summarizes it during the upload, download and
-          // read-back rather than during the export: on shared CPUs that competed with the COPY (measured).
-          tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
-          tableSummary.catch(() => {});
+        const exportSha256 = await exec.perform({
+          description: `export ${displayName(action.partition)} to ${url(objectKey)}`,
+          plan: [`-- export to ${url(objectKey)} (Parquet, ZSTD, SHA-256 checksum on upload)`],
+          work: () =>
+            exportAndUpload(ctx, parent, action, archive, objectKey, () => {
+              // The partition is frozen by its guard. Postgres summarizes it during the upload, download and
+              // read-back rather than during the export: on shared CPUs that competed with the COPY (measured).
+              tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
+              tableSummary.catch(() => {});
+            }),
         });
         await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
       }
       if (record.state === "exported") {
-        manifest = await verifyArchive(ctx, {
-          parent,
-          action,
-          archive,
-          objectKey: record.objectKey ?? keys.data,
-          exportSha256: record.exportSha256,
-          tableSummary,
+        const objectKey = record.objectKey ?? keys.data;
+        const exportSha256 = record.exportSha256;
+        manifest = await exec.perform({
+          description: `verify ${url(objectKey)} against ${displayName(action.partition)}`,
+          plan: [`-- verify the stored bytes and every value against the partition, then write ${url(keys.manifest)}`],
+          work: () => verifyArchive(ctx, { parent, action, archive, objectKey, exportSha256, tableSummary }),
         });
         await setState("verified", { manifest });
       }
@@ -161,6 +163,7 @@ export async function archivePartition(
     }
     await setState(action.keepTable ? "kept" : "dropped");
   }
+  if (exec.dryRun) return null;
   manifest ??= parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
   const objectKey = manifest.objects[0]?.key ?? keys.data;
   return {
@@ -234,22 +237,3 @@ async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, parent: 
   }
 }
 
-/** The dry run: the steps `run` would take, through the executor's log (STYLE rule 9). */
-async function planArchive(exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, archive: PartitionArchive): Promise<void> {
-  const { keys, url } = archive;
-  await detachPartition(exec, parent, action.partition);
-  await installArchiveGuard(exec, action.partition);
-  await exec.run({
-    description: `export ${displayName(action.partition)}`,
-    statements: [
-      `-- check that ${archive.store.location} accepts writes; export to ${url(keys.data)} (Parquet, ZSTD, SHA-256 checksum on upload); ` +
-        `verify the stored bytes and every value against the partition, then write ${url(keys.manifest)}`,
-    ],
-    transaction: false,
-  });
-  await exec.run(
-    action.keepTable
-      ? { description: `keep archived partition ${displayName(action.partition)} (writable again)`, statements: [removeArchiveGuardSql(action.partition)], transaction: true }
-      : { description: `drop archived partition ${displayName(action.partition)}`, statements: dropGuardedPartitionSql(action.partition), transaction: true },
-  );
-}

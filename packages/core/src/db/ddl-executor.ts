@@ -28,13 +28,28 @@ export interface DdlExecutorOptions {
   readonly backoffMs?: number;
 }
 
+/**
+ * A step that is not SQL (a write check, an export, an upload, a verification, a load): `plan` says
+ * what it does as SQL comment lines (`-- load 304 rows from s3://... into "t"`), shown by `plan` and
+ * `--dry-run` and kept in the run's statements; it may be empty for steps that only read or check.
+ */
+export interface WorkStep<T> {
+  readonly description: string;
+  readonly plan: ReadonlyArray<string>;
+  readonly work: () => Promise<T>;
+}
+
 /** Rows affected per statement (postgres.js `count`), in statement order; empty in a dry run. */
 export type DdlResult = ReadonlyArray<number>;
 
 /** SQLSTATEs worth retrying: 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected. */
 const RETRYABLE = new Set(["55P03", "40P01"]);
 
-/** The single choke point through which every partkeeper DDL statement goes. */
+/**
+ * The single choke point through which every step of a job goes (STYLE rule 9): DDL with
+ * lock_timeout and retries (`run`), and work that is not SQL (`perform`). In a dry run both only
+ * record the step, so `plan` and `--dry-run` print what a run does from the same code path.
+ */
 export class DdlExecutor {
   /** Every step seen, in order: the plan in a dry run, the applied statements otherwise. */
   readonly log: DdlStep[] = [];
@@ -80,6 +95,19 @@ export class DdlExecutor {
         await sleep(waitMs);
       }
     }
+  }
+
+  /**
+   * Records `step` and, unless this is a dry run, runs its work; returns the work's result, or null
+   * in a dry run. Errors of the work are thrown as they are (no retries: the work retries itself).
+   */
+  async perform<T>(step: WorkStep<T>): Promise<T | null> {
+    this.log.push({ description: step.description, statements: step.plan, transaction: false });
+    if (this.options.dryRun) return null;
+    const started = Date.now();
+    const result = await step.work();
+    this.options.logger.info("step done", { step: step.description, durationMs: Date.now() - started });
+    return result;
   }
 
   private async attempt(step: DdlStep): Promise<DdlResult> {

@@ -50,6 +50,7 @@ export interface ArchiveUpdate {
   readonly lastError?: string;
 }
 
+const liveColumns = (sql: Sql) => sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256"`;
 const finished = (sql: Sql) => sql`(select jsonb_array_elements_text(${sql.json([...FINISHED_ARCHIVE_STATES])}))`;
 
 /** Archives a previous run started and did not finish, by id (empty before partkeeper's schema exists). */
@@ -76,7 +77,7 @@ export async function recordArchiveIntent(
   jobRunId: number | null,
 ): Promise<LiveArchive | null> {
   const { parent, partition } = archive;
-  const columns = sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256"`;
+  const columns = liveColumns(sql);
   // The conflict target's predicate must match archive_live_partition's text for Postgres to infer it.
   const [created] = await sql<LiveArchive[]>`
     insert into partkeeper.archive (parent_schema, parent_name, partition_schema, partition_name, bound_expression, state, job_run_id)
@@ -88,6 +89,18 @@ export async function recordArchiveIntent(
     select ${columns} from partkeeper.archive
     where partition_schema = ${partition.schema} and partition_name = ${partition.name} and state not in ${finished(sql)}`;
   return existing ?? null;
+}
+
+/**
+ * The live archive of `partition` without creating one (a dry run: null when there is none, or
+ * before partkeeper's schema exists).
+ */
+export async function findLiveArchive(sql: Sql, partition: QualifiedName): Promise<LiveArchive | null> {
+  if ((await schemaVersion(sql)) < 3) return null;
+  const [row] = await sql<LiveArchive[]>`
+    select ${liveColumns(sql)} from partkeeper.archive
+    where partition_schema = ${partition.schema} and partition_name = ${partition.name} and state not in ${finished(sql)}`;
+  return row ?? null;
 }
 
 /** Moves archive `id` to `state` with `fields`, stamping `updated_at`. */

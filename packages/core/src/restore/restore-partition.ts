@@ -20,7 +20,7 @@ import { summarizeRelation, summarizeRelationContent } from "../parquet/relation
 import { sha256File } from "../parquet/read-parquet.ts";
 import { findPartitionByName, readDefaultPartition, readRelation, unknownTypes, type RelationInfo } from "../catalog/read-relation.ts";
 import { columnDifferences, generatedDifferences } from "./column-checks.ts";
-import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey } from "../records/restores.ts";
+import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey, type RestoreState } from "../records/restores.ts";
 import {
   checkBoundExpression,
   checkTableName,
@@ -148,7 +148,6 @@ export async function restorePartition(ctx: JobContext, options: RestoreOptions)
     manifest,
     manifestUrl,
     record: { parent, partition, mode, target, manifestKey: keys.manifest, rows: manifest.rows },
-    statements: [],
   };
   const log = { job: "restore", parent: displayName(parent), partition: displayName(partition), target: displayName(target), mode, dryRun };
   ctx.logger.info("restore started", { ...log, manifestUrl, rows: manifest.rows });
@@ -177,7 +176,7 @@ export async function restorePartition(ctx: JobContext, options: RestoreOptions)
     manifestUrl,
     status: outcome.status === "already restored" ? outcome.status : dryRun ? "planned" : "restored",
     columnsFrom: outcome.columnsFrom,
-    statements: run.statements,
+    statements: exec.log.flatMap((step) => step.statements),
     restoreId: outcome.restoreId,
     durationMs: Date.now() - started,
     ok: true,
@@ -187,7 +186,7 @@ export async function restorePartition(ctx: JobContext, options: RestoreOptions)
   return result;
 }
 
-/** What one restore call works with; `statements` collects the SQL in order. */
+/** What one restore call works with. */
 interface RestoreRun {
   readonly ctx: JobContext;
   readonly exec: DdlExecutor;
@@ -196,7 +195,6 @@ interface RestoreRun {
   readonly manifest: Manifest;
   readonly manifestUrl: string;
   readonly record: RestoreRecordKey;
-  readonly statements: string[];
 }
 
 interface RestoreOutcome {
@@ -250,13 +248,19 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
   }
   const columnsFrom = parentRelation && differences.length === 0 ? "parent" : "manifest";
 
+  let openRecord: RestoreRecord | null = await findOpenRestore(ctx.sql, record);
+  /** partkeeper's record of this restore: moved to `state` (inserted when `insert` and there is none); not written in a dry run. */
+  const recordState = async (state: RestoreState, insert: boolean) => {
+    if (exec.dryRun || (!openRecord && !insert)) return;
+    openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, state) : await insertRestore(ctx.sql, record, state);
+  };
+
   const existing = await readRelation(ctx.sql, target);
   if (existing && mode === "attach" && existing.attachedTo && sameName(existing.attachedTo, parent)) {
     if (existing.boundExpression === manifest.boundExpression) {
       ctx.logger.info("already restored", { partition: displayName(partition), target: displayName(target) });
-      const open = await findOpenRestore(ctx.sql, record);
-      if (open && !exec.dryRun) await setRestoreState(ctx.sql, open.id, "attached");
-      return { status: "already restored", columnsFrom, restoreId: open?.id ?? null };
+      await recordState("attached", false);
+      return { status: "already restored", columnsFrom, restoreId: openRecord?.id ?? null };
     }
     throw new ArchiveError(
       `${displayName(target)} is already a partition of ${displayName(parent)} with other bounds (${existing.boundExpression}; the archive has ${manifest.boundExpression}): ` +
@@ -264,38 +268,39 @@ async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
     );
   }
 
-  let openRecord: RestoreRecord | null = await findOpenRestore(ctx.sql, record);
   const work = existing ? await existingTargetState(run, existing, openRecord, parentRelation) : "create";
   if (work === "complete" && mode === "side-table") {
-    if (openRecord && !exec.dryRun) openRecord = await setRestoreState(ctx.sql, openRecord.id, "loaded");
+    await recordState("loaded", false);
     return { status: "already restored", columnsFrom, restoreId: openRecord?.id ?? null };
   }
   if (work !== "complete") {
     // Download and check every object before anything is created (or loaded).
-    const files = exec.dryRun ? [] : await downloadObjects(run);
+    const files = (await exec.perform({ description: `download and check the objects of ${run.manifestUrl}`, plan: [], work: () => downloadObjects(run) })) ?? [];
     try {
       if (work === "create") {
         // An open record whose table is gone (dropped after a failed restore) is this restore's again.
-        if (!exec.dryRun) openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, "loading") : await insertRestore(ctx.sql, record, "loading");
+        await recordState("loading", true);
         await createTarget(run, columnsFrom);
       }
       const generated = await loadObjects(run, files);
-      if (!exec.dryRun) {
-        await checkLoaded(run);
-        await checkGenerated(run, files, generated);
-        await checkContent(run);
-      }
+      await exec.perform({
+        description: `check ${displayName(target)} against ${run.manifestUrl}`,
+        plan: [],
+        work: async () => {
+          await checkLoaded(run);
+          await checkGenerated(run, files, generated);
+          await checkContent(run);
+        },
+      });
     } finally {
       await Promise.all(files.map((f) => rm(f, { force: true })));
     }
   }
-  if (!exec.dryRun) {
-    openRecord = openRecord ? await setRestoreState(ctx.sql, openRecord.id, "loaded") : await insertRestore(ctx.sql, record, "loaded");
-  }
+  await recordState("loaded", true);
 
   if (mode === "attach") {
     await attach(run);
-    if (openRecord) openRecord = await setRestoreState(ctx.sql, openRecord.id, "attached");
+    await recordState("attached", false);
   }
   return { status: "restored", columnsFrom, restoreId: openRecord?.id ?? null };
 }
@@ -389,35 +394,34 @@ async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest")
   }
   const statement = columnsFrom === "parent" ? createLikeParentSql(record.target, record.parent) : createFromManifestSql(record.target, manifest.columns);
   await exec.run({ description: `create ${displayName(record.target)} for restore`, statements: [statement], transaction: true });
-  run.statements.push(statement);
 }
 
 /**
  * One COPY per object (each in its own transaction, so a failed one loads nothing); a `-- load` line
  * per object. Columns generated in the target are not loaded: Postgres computes them (a COPY naming
- * one fails). Returns those columns (none in a dry run).
+ * one fails). Returns those columns (none in a dry run, where the target does not exist yet).
  */
 async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<ReadonlyArray<ManifestColumn>> {
   const { ctx, exec, manifest, record, url } = run;
-  const target = exec.dryRun ? null : await readRelation(ctx.sql, record.target);
+  const target = await readRelation(ctx.sql, record.target);
   const generatedNames = new Set(target?.columns.filter((c) => c.generated).map((c) => c.name));
   const generated = manifest.columns.filter((c) => generatedNames.has(c.name));
   for (const [i, object] of manifest.objects.entries()) {
-    const line = loadCommentSql(object.rows, url(object.key), record.target);
-    run.statements.push(line);
-    if (exec.dryRun) {
-      await exec.run({ description: `load ${displayName(record.target)}`, statements: [line], transaction: false });
-      continue;
-    }
-    const loaded = await loadParquet({
-      openCopyClient: ctx.openCopyClient,
-      file: files[i]!,
-      target: record.target,
-      columns: manifest.columns,
-      generated: generated.map((c) => c.name),
-      workDir: ctx.workDir,
-      memoryMb: ctx.memoryMb,
+    const loaded = await exec.perform({
+      description: `load ${displayName(record.target)} from ${url(object.key)}`,
+      plan: [loadCommentSql(object.rows, url(object.key), record.target)],
+      work: () =>
+        loadParquet({
+          openCopyClient: ctx.openCopyClient,
+          file: files[i]!,
+          target: record.target,
+          columns: manifest.columns,
+          generated: generated.map((c) => c.name),
+          workDir: ctx.workDir,
+          memoryMb: ctx.memoryMb,
+        }),
     });
+    if (!loaded) continue;
     if (loaded.rows !== object.rows) {
       throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
     }
@@ -510,7 +514,6 @@ async function attach(run: RestoreRun): Promise<void> {
   const { ctx, exec, manifest, record } = run;
   const hasDefault = (await readDefaultPartition(ctx.sql, record.parent)) !== null;
   const statements = attachPartitionSteps(record.parent, record.target, manifest.boundExpression, hasDefault);
-  run.statements.push(...statements);
   try {
     await exec.run({ description: `attach restored ${displayName(record.target)} to ${displayName(record.parent)}`, statements, transaction: true });
   } catch (error) {
