@@ -108,7 +108,7 @@ try {
     archive: { location: "s3://bench/archive" },
     tables: [{ table: "events", strategy: "range-time", interval: "month", retention: "1 month", defaultPartition: false }],
   });
-  const { ctx, close } = await openJobContext({ databaseUrl: pg.url, config, logger: silentLogger, clock: () => new Date("2025-03-15T00:00:00Z") });
+  const { ctx, close } = await openJobContext({ databaseUrl: pg.url, env: process.env, config, logger: silentLogger, clock: () => new Date("2025-03-15T00:00:00Z") });
   releasers.push(close);
   const t2 = performance.now();
   const summary = await runJob(ctx, { job: "archive", dryRun: false, only: [qualifiedName("public", "events")] });

@@ -64,6 +64,7 @@ try {
     };
     const { ctx, close } = await openJobContext({
       databaseUrl: pg.url,
+      env: process.env,
       config: parseConfig({
         archive: { location: `s3://fault/round${round}` },
         tables: [{ table: parent, strategy: "range-time", interval: "month", retention: "3 months", defaultPartition: false }],

@@ -10,8 +10,8 @@ import { relationColumnDigests, summarizeRelation, summarizeRelationContent } fr
 import { readParquetColumnDigests, readParquetColumns, readParquetContent, readParquetSchema, sha256File } from "../packages/core/src/parquet/read-parquet.ts";
 import { ArchiveError } from "../packages/core/src/errors.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
-import { createS3Store, type S3Store } from "../packages/core/src/store/s3-store.ts";
-import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
+import type { S3Store } from "../packages/core/src/store/s3-store.ts";
+import { createTestDatabase, relationColumns, testS3Store, useTestS3 } from "./helpers.ts";
 
 const SCHEMA = 'arch "s"';
 const source = qualifiedName(SCHEMA, 'Événements "x"');
@@ -25,7 +25,7 @@ describe("archive round trip: Postgres -> Parquet -> S3 -> Parquet -> Postgres",
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), "pk-roundtrip-"));
-    store = createS3Store(useTestS3());
+    store = testS3Store(useTestS3());
     await sql.unsafe(`
       create schema "arch ""s""";
       create type "arch ""s""".mood as enum ('sad', 'ok', 'happy, "very"');

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
+import { parseArchiveLocation } from "../packages/core/src/store/archive-location.ts";
+import { createS3Store, s3OptionsFromEnvironment, type S3Store, type S3StoreOptions } from "../packages/core/src/store/s3-store.ts";
 
 export const TEST_BUCKET = "partkeeper-test";
 
@@ -53,4 +55,9 @@ export async function relationColumns(sql: postgres.Sql, relation: { schema: str
     where n.nspname = ${relation.schema} and c.relname = ${relation.name} and a.attnum > 0 and not a.attisdropped
     order by a.attnum`;
   return rows.map((r) => ({ name: r.name, type: r.type }));
+}
+
+/** An S3 store over `location` configured from this process's environment, as a door configures it. */
+export function testS3Store(location: string, options: S3StoreOptions = {}): S3Store {
+  return createS3Store(parseArchiveLocation(location), { ...s3OptionsFromEnvironment(process.env), ...options });
 }

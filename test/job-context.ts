@@ -13,6 +13,7 @@ export async function testJobContext(
   const now = options.now ?? new Date("2026-11-21T12:00:00Z");
   const { ctx, close } = await openJobContext({
     databaseUrl,
+    env: process.env,
     config: parseConfig(config),
     logger: silentLogger,
     metrics: options.metrics,

@@ -5,8 +5,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArchiveError, ConfigError } from "../packages/core/src/errors.ts";
 import { parseArchiveLocation } from "../packages/core/src/store/archive-location.ts";
-import { createS3Store, type S3Store } from "../packages/core/src/store/s3-store.ts";
-import { useTestS3 } from "./helpers.ts";
+import type { S3Store } from "../packages/core/src/store/s3-store.ts";
+import { testS3Store, useTestS3 } from "./helpers.ts";
 
 describe("parseArchiveLocation", () => {
   it("splits bucket and prefix", () => {
@@ -27,7 +27,7 @@ describe("S3 store against a real S3-compatible server", () => {
 
   beforeAll(async () => {
     location = useTestS3();
-    store = createS3Store(location);
+    store = testS3Store(location);
     dir = await mkdtemp(path.join(os.tmpdir(), "pk-store-"));
   });
   afterAll(async () => {
@@ -64,7 +64,7 @@ describe("S3 store against a real S3-compatible server", () => {
   });
 
   it("uploads a large file as multipart, once", async () => {
-    const multi = createS3Store(location, { multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
+    const multi = testS3Store(location, { multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
     try {
       const big = path.join(dir, "big.bin");
       const content = randomBytes(11 * 1024 * 1024 + 17);
@@ -80,7 +80,7 @@ describe("S3 store against a real S3-compatible server", () => {
   });
 
   it("fails fast with a clear ArchiveError when the endpoint is unreachable", async () => {
-    const dead = createS3Store("s3://partkeeper-test/x", { endpoint: "http://127.0.0.1:1" });
+    const dead = testS3Store("s3://partkeeper-test/x", { endpoint: "http://127.0.0.1:1" });
     const started = Date.now();
     try {
       const error = await dead.head("some/key").then(
@@ -101,7 +101,7 @@ describe("S3 store against a real S3-compatible server", () => {
   it("fails fast through the environment too (AWS_ENDPOINT_URL_S3)", async () => {
     const saved = process.env.AWS_ENDPOINT_URL_S3;
     process.env.AWS_ENDPOINT_URL_S3 = "http://127.0.0.1:1";
-    const dead = createS3Store("s3://partkeeper-test/x");
+    const dead = testS3Store("s3://partkeeper-test/x");
     process.env.AWS_ENDPOINT_URL_S3 = saved;
     const started = Date.now();
     try {
@@ -113,7 +113,7 @@ describe("S3 store against a real S3-compatible server", () => {
   });
 
   it("names bucket and key when the bucket does not exist", async () => {
-    const missing = createS3Store("s3://no-such-bucket-pk/p");
+    const missing = testS3Store("s3://no-such-bucket-pk/p");
     try {
       await expect(missing.putJson("k.json", { a: 1 })).rejects.toThrow(/s3:\/\/no-such-bucket-pk\/p\/k\.json/);
     } finally {

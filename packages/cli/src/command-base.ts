@@ -37,7 +37,7 @@ export async function withJobContext(
     throw new UsageError("DATABASE_URL is not set: export DATABASE_URL=postgres://user:pass@host:5432/db or pass --database-url");
   }
   checkDatabaseUrl(databaseUrl, options.databaseUrl !== undefined ? "--database-url" : "DATABASE_URL");
-  const { ctx, close } = await openJobContext({ databaseUrl, config, logger: cliLogger(Boolean(options.verbose)) });
+  const { ctx, close } = await openJobContext({ databaseUrl, env: process.env, config, logger: cliLogger(Boolean(options.verbose)) });
   try {
     return await body(ctx, config);
   } finally {

@@ -22,30 +22,37 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export const noMetrics: Metrics = { count() {}, gauge() {} };
 
 /**
- * Everything a job needs, passed in by the door (CLI or Lambda) so core never reads the
- * environment, the clock or the console itself (STYLE.md rule 12).
+ * What the rooms that move rows (archive, restore) take of a job's context: the database, scratch
+ * space and memory, a logger and the clock. Lower rooms take parts like this, never JobContext.
  */
-export interface JobContext {
+export interface DataAccess {
   readonly sql: Sql;
   /**
    * Opens a fresh single-connection client for COPY streams, ended by the caller afterwards
    * (PLATFORM-NOTES: a COPY with backpressure can wedge the pooled connection, postgres.js #499/#917).
    */
   readonly openCopyClient: () => Sql;
-  /** The archive store, or null when no table archives. */
-  readonly store: ObjectStore | null;
-  readonly config: Config;
-  /** Current time; jobs call it once per run (UTC instant). */
-  readonly clock: () => Date;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Epoch ms after which a job stops starting new work (Lambda: a margin before its timeout). */
-  readonly deadline: number;
   /** Scratch directory for export files (Lambda: under /tmp). */
   readonly workDir: string;
   /**
    * Memory of the process running the job, MB (Lambda: the function's memory size); DuckDB's
-   * memory_limit is derived from it (archive/duckdb-session.ts). Undefined: DuckDB's default.
+   * memory_limit is derived from it (parquet/duckdb-session.ts). Undefined: DuckDB's default.
    */
   readonly memoryMb?: number | undefined;
+  readonly logger: Logger;
+  /** Current time; jobs call it once per run (UTC instant). */
+  readonly clock: () => Date;
+}
+
+/**
+ * Everything a job needs, passed in by the door (CLI or Lambda) through openJobContext, so core
+ * never reads the environment, the clock or the console itself (STYLE.md rule 12).
+ */
+export interface JobContext extends DataAccess {
+  /** The archive store, or null when no table archives. */
+  readonly store: ObjectStore | null;
+  readonly config: Config;
+  readonly metrics: Metrics;
+  /** Epoch ms after which a job stops starting new work (Lambda: a margin before its timeout). */
+  readonly deadline: number;
 }

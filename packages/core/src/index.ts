@@ -16,4 +16,5 @@ export type { JobRunStatus } from "./records/job-runs.ts";
 export { formatJobSummary, formatJobFailure, formatRestoreResult } from "./run/format-summary.ts";
 export { releaserStack, type Releaser, type Releasers } from "./releasers.ts";
 export type { Action } from "./plan/actions.ts";
-export { restorePartition, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./restore/restore-partition.ts";
+export { restorePartition } from "./run/run-restore.ts";
+export { RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResult } from "./restore/restore-partition.ts";

@@ -86,6 +86,7 @@ export function lambdaDoor<S extends z.ZodType, R extends { ok: boolean }>(
       const { config, databaseUrl } = readEnvironment();
       const { ctx, close } = await openJobContext({
         databaseUrl,
+        env: process.env,
         config,
         logger: powertoolsLogger(logger),
         metrics: powertoolsMetrics(metrics),

@@ -58,7 +58,7 @@ async function demo(options: DemoOptions): Promise<number> {
     }
 
     const config = parseConfig(demoConfig(), "demo config");
-    const { ctx, close } = await openJobContext({ databaseUrl: pg.url, config, logger: cliLogger(Boolean(options.verbose)) });
+    const { ctx, close } = await openJobContext({ databaseUrl: pg.url, env: process.env, config, logger: cliLogger(Boolean(options.verbose)) });
     releasers.push(close);
     const summary = await runJob(ctx, { job: "lifecycle", dryRun: false });
     out();

@@ -1,4 +1,3 @@
-import type { JobContext } from "../context.ts";
 import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
@@ -63,17 +62,20 @@ export interface PartitionArchive {
 }
 
 /**
- * The archive location of `partition` of `parent`, using the parent's `archive.prefix` when the
- * config lists it (a parent removed from the config keeps the default prefix).
- * @throws ArchiveError when no archive location is configured; `verb` names the attempted step.
+ * The archive location of `partition` of `parent` in `store`, under the parent's policy
+ * `archive.prefix` (undefined: the default prefix, also for a parent removed from the config).
+ * @throws ArchiveError when no archive location is configured (`store` null); `verb` names the attempted step.
  */
-export function locateArchive(ctx: JobContext, parent: QualifiedName, partition: QualifiedName, verb: "archive" | "restore"): PartitionArchive {
-  const store = ctx.store;
+export function locateArchive(
+  store: ObjectStore | null,
+  policyPrefix: string | undefined,
+  parent: QualifiedName,
+  partition: QualifiedName,
+  verb: "archive" | "restore",
+): PartitionArchive {
   if (!store) {
     throw new ArchiveError(`cannot ${verb} ${displayName(partition)}: no archive location is configured (archive.location or --archive)`);
   }
-  const policy = ctx.config.tables.find((t) => t.schema === parent.schema && t.table === parent.name);
-  const policyPrefix = policy && "archive" in policy ? policy.archive.prefix : undefined;
   return {
     store,
     keys: archiveKeys({ parent, partition, policyPrefix }),

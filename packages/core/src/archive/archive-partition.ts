@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { ParentInfo } from "../catalog/types.ts";
-import type { JobContext } from "../context.ts";
+import type { DataAccess } from "../context.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
@@ -11,7 +11,7 @@ import { attachPartitionSteps } from "../partitions/partition-ddl.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { findLiveArchive, recordArchiveIntent, updateArchive, type ArchiveState, type ArchiveUpdate, type LiveArchive } from "../records/archives.ts";
 import { dropGuardedPartitionSql, hasArchiveGuard, installArchiveGuard, removeArchiveGuardSql } from "./archive-guard.ts";
-import { dataKey, locateArchive, type PartitionArchive } from "./archive-keys.ts";
+import { dataKey, type PartitionArchive } from "./archive-keys.ts";
 import { exportToParquet } from "../parquet/export-parquet.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
 import { summarizeRelationContent } from "../parquet/relation-summary.ts";
@@ -65,13 +65,13 @@ const MAX_EXPORTS_PER_RUN = 2;
  *   LockTimeoutError (a DDL step could not get its lock).
  */
 export async function archivePartition(
-  ctx: JobContext,
+  ctx: DataAccess,
   exec: DdlExecutor,
   parent: ParentInfo,
   action: ArchivePartitionAction,
+  archive: PartitionArchive,
   jobRunId: number | null,
 ): Promise<ArchiveOutcome | null> {
-  const archive = locateArchive(ctx, action.parent, action.partition, "archive");
   const { store, keys, url } = archive;
   await exec.perform({ description: `check that ${store.location} accepts writes`, plan: [], work: () => store.checkWritable() });
   const partitionBytes = await relationBytes(ctx.sql, action.partition);
@@ -184,7 +184,7 @@ export async function archivePartition(
  * carries none: verification then fails; else it is verified against its own metadata's SHA-256).
  */
 async function exportAndUpload(
-  ctx: JobContext,
+  ctx: DataAccess,
   parent: ParentInfo,
   action: ArchivePartitionAction,
   archive: PartitionArchive,
@@ -217,7 +217,7 @@ async function exportAndUpload(
  * rows are visible through the parent while the archive waits for the next run. Extends `error`'s
  * message with the outcome; returns true when the partition is attached.
  */
-async function reattachAfterFailure(ctx: JobContext, exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, error: Error): Promise<boolean> {
+async function reattachAfterFailure(ctx: DataAccess, exec: DdlExecutor, parent: ParentInfo, action: ArchivePartitionAction, error: Error): Promise<boolean> {
   const hasDefaultPartition = parent.partitions.some((p) => p.bounds.kind === "default");
   try {
     if (!(await relationExists(exec.sql, action.partition))) return false;

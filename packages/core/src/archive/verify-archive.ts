@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ColumnInfo, ParentInfo } from "../catalog/types.ts";
-import type { JobContext } from "../context.ts";
+import type { DataAccess } from "../context.ts";
 import { ArchiveConflictError, ArchiveVerificationError } from "../errors.ts";
 import { displayName } from "../identifier.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
@@ -41,7 +41,7 @@ export interface VerifyArchiveOptions {
  *   the partition and exports it afresh under a new key); ArchiveConflictError when the manifest
  *   commits other content; ArchiveError for a store or read failure.
  */
-export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptions): Promise<Manifest> {
+export async function verifyArchive(ctx: DataAccess, options: VerifyArchiveOptions): Promise<Manifest> {
   const { parent, action, archive, objectKey } = options;
   const { store, keys, url } = archive;
   const where = url(objectKey);
@@ -127,7 +127,7 @@ export async function verifyArchive(ctx: JobContext, options: VerifyArchiveOptio
 
 /** Names the columns whose values differ (per-column digests in both engines), after the row digests differed. */
 async function differingColumns(
-  ctx: JobContext,
+  ctx: DataAccess,
   action: ArchivePartitionAction,
   parent: ParentInfo,
   file: string,

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
-import { qualifiedName, type QualifiedName } from "../identifier.ts";
+import { qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import { parseBounds } from "./parse-bounds.ts";
 import type {
   CatalogSnapshot,
@@ -106,7 +106,7 @@ export async function readCatalog(sql: Sql, requests: ReadonlyArray<CatalogReque
       .sort((a, b) => a.key_position! - b.key_position!)
       .map((c) => ({ name: c.name, type: c.type }));
     const parent = qualifiedName(row.schema_name, row.table_name);
-    const request = requests.find((r) => r.name.schema === parent.schema && r.name.name === parent.name)!;
+    const request = requests.find((r) => sameName(r.name, parent))!;
     const partitions = partitionRows.filter((p) => p.parent_oid === row.oid).map(toPartitionInfo);
     parents.push(
       Object.freeze({

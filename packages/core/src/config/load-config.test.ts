@@ -17,7 +17,7 @@ describe("config validation", () => {
   it("fills defaults", () => {
     const config = parseConfig(table({ strategy: "range-time", interval: "month" }));
     expect(config.lockTimeoutMs).toBe(2000);
-    expect(config.tables[0]).toMatchObject({ schema: "public", premake: 4, timeZone: "UTC", defaultPartition: true, archive: { enabled: true } });
+    expect(config.tables[0]).toMatchObject({ parent: { schema: "public", name: "events" }, premake: 4, timeZone: "UTC", defaultPartition: true, archive: { enabled: true } });
   });
 
   it("names the field and the problem", () => {
@@ -44,7 +44,7 @@ describe("config validation", () => {
 
   it("accepts names with quotes, spaces, upper case and unicode as they are", () => {
     const config = parseConfig({ tables: [{ schema: "Sales Ünïcode", table: 'hej"hej Événements', strategy: "list", values: ["a"] }] });
-    expect(config.tables[0]).toMatchObject({ schema: "Sales Ünïcode", table: 'hej"hej Événements' });
+    expect(config.tables[0]).toMatchObject({ parent: { schema: "Sales Ünïcode", name: 'hej"hej Événements' } });
   });
 
   it("parses retention in words and ISO-8601", () => {

@@ -1,7 +1,7 @@
 import { IANAZone } from "luxon";
 import { z } from "zod";
-import { MAX_IDENTIFIER_BYTES } from "../identifier.ts";
-import { parseArchiveLocation } from "../store/archive-location.ts";
+import { MAX_IDENTIFIER_BYTES, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { parseArchiveLocation, type ArchiveLocation } from "../store/archive-location.ts";
 import { approximateHours, parseCalendarDuration, type CalendarDuration } from "./duration.ts";
 
 /** Widths of one range-time partition. */
@@ -179,7 +179,15 @@ const tablePolicy = z
     if (t.strategy === "range-integer" && t.retention !== undefined && t.retention < t.step) {
       ctx.addIssue({ code: "custom", path: ["retention"], message: `is shorter than one step (${t.step})` });
     }
+  })
+  // The rest of core names a parent by QualifiedName only: `schema` + `table` become `parent`, once.
+  .transform((t) => {
+    const { schema, table, ...policy } = t;
+    return { ...policy, parent: qualifiedName(schema, table) } as WithParent<typeof t>;
   });
+
+/** A policy as parsed: `parent` in place of the `schema` and `table` fields (per strategy). */
+type WithParent<T> = T extends unknown ? Omit<T, "schema" | "table"> & { readonly parent: QualifiedName } : never;
 
 export const configSchema = z
   .strictObject({
@@ -188,11 +196,12 @@ export const configSchema = z
       .strictObject({
         location: z
           .string()
-          .superRefine((location, ctx) => {
+          .transform((location, ctx): ArchiveLocation => {
             try {
-              parseArchiveLocation(location);
+              return parseArchiveLocation(location);
             } catch (error) {
               ctx.addIssue({ code: "custom", message: (error as Error).message });
+              return z.NEVER;
             }
           })
           .describe(
@@ -225,7 +234,9 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.tables.forEach((t, i) => {
-      const key = JSON.stringify([t.schema, t.table]);
+      // A table that failed its own validation has no `parent`: only its own issues are reported.
+      if (!t.parent) return;
+      const key = JSON.stringify([t.parent.schema, t.parent.name]);
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["tables", i, "table"], message: "is listed twice" });
       seen.add(key);
     });

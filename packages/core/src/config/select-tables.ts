@@ -1,5 +1,5 @@
 import { ConfigError } from "../errors.ts";
-import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import { displayName, sameName, type QualifiedName } from "../identifier.ts";
 import type { Config, TablePolicy } from "./schema.ts";
 
 /** How many configured parents an error lists before `and N more`. */
@@ -13,11 +13,10 @@ const SHOWN_PARENTS = 10;
  *   parents that are: a typo must not run nothing and report success.
  */
 export function selectTables(config: Config, only?: ReadonlyArray<QualifiedName>): TablePolicy[] {
-  const nameOf = (t: TablePolicy) => qualifiedName(t.schema, t.table);
   if (!only) return [...config.tables];
-  const unknown = only.filter((q) => !config.tables.some((t) => sameName(nameOf(t), q)));
+  const unknown = only.filter((q) => !config.tables.some((t) => sameName(t.parent, q)));
   if (unknown.length) {
-    const configured = config.tables.map((t) => displayName(nameOf(t)));
+    const configured = config.tables.map((t) => displayName(t.parent));
     const shown = configured.slice(0, SHOWN_PARENTS).join(", ");
     const more = configured.length > SHOWN_PARENTS ? ` and ${configured.length - SHOWN_PARENTS} more` : "";
     throw new ConfigError(
@@ -26,5 +25,15 @@ export function selectTables(config: Config, only?: ReadonlyArray<QualifiedName>
         `configured: ${shown}${more}`,
     );
   }
-  return config.tables.filter((t) => only.some((q) => sameName(nameOf(t), q)));
+  return config.tables.filter((t) => only.some((q) => sameName(t.parent, q)));
+}
+
+/** The policy of `parent`, or undefined when the config does not list it. */
+export function findPolicy(config: Config, parent: QualifiedName): TablePolicy | undefined {
+  return config.tables.find((t) => sameName(t.parent, parent));
+}
+
+/** The `archive.prefix` of `policy` (undefined when it has none, or no policy: the default prefix). */
+export function archivePrefixOf(policy: TablePolicy | undefined): string | undefined {
+  return policy && "archive" in policy ? policy.archive.prefix : undefined;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { JobContext, Logger } from "../context.ts";
+import type { Logger } from "../context.ts";
 import { LockTimeoutError } from "../errors.ts";
 import type { Sql } from "./client.ts";
 
@@ -135,7 +135,10 @@ export class DdlExecutor {
 }
 
 /** The executor of a job: the config's lock_timeout and attempts, the job's logger. */
-export function jobDdlExecutor(ctx: JobContext, dryRun: boolean): DdlExecutor {
+export function jobDdlExecutor(
+  ctx: { readonly sql: Sql; readonly logger: Logger; readonly config: { readonly lockTimeoutMs: number; readonly ddlAttempts: number } },
+  dryRun: boolean,
+): DdlExecutor {
   return new DdlExecutor({
     sql: ctx.sql,
     dryRun,

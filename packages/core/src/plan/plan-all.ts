@@ -1,7 +1,7 @@
 import type { CatalogSnapshot } from "../catalog/types.ts";
 import type { Config } from "../config/schema.ts";
 import { UnmanageableTableError } from "../errors.ts";
-import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import { displayName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ArchiveRecord } from "../records/archives.ts";
 import type { Action } from "./actions.ts";
 import { checkManageable } from "./check-manageable.ts";
@@ -50,7 +50,7 @@ export function planAll(
 ): ReadonlyArray<ParentPlan> {
   return Object.freeze(
     config.tables.map((policy): ParentPlan => {
-      const name = qualifiedName(policy.schema, policy.table);
+      const name = policy.parent;
       try {
         const parent = snapshot.parents.find((p) => sameName(p.parent, name));
         if (!parent) {

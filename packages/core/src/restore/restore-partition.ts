@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import type { JobContext } from "../context.ts";
+import type { DataAccess } from "../context.ts";
 import { jobDdlExecutor, type DdlExecutor } from "../db/ddl-executor.ts";
 import { migrate } from "../db/migrate.ts";
 import { withParentLock } from "../db/parent-lock.ts";
@@ -83,7 +83,71 @@ export interface RestoreResult {
 }
 
 /**
- * Restores one archived partition from its Parquet object(s) and manifest (DESIGN "restore").
+ * The partition and target a restore of `options` works on, after validating the options.
+ * @throws ConfigError for an unknown mode, a name over 63 bytes, or a target in attach mode.
+ */
+export function restoreTargets(options: RestoreOptions): { readonly partition: QualifiedName; readonly target: QualifiedName } {
+  const { parent, mode } = options;
+  if (!RESTORE_MODES.includes(mode)) throw new ConfigError(`restore mode ${JSON.stringify(mode)} is not one of ${RESTORE_MODES.join(", ")}`);
+  const partition = qualifiedName(options.partitionSchema ?? parent.schema, options.partition);
+  for (const [what, name] of [["partition", partition.name], ["target", options.target]] as const) {
+    const problem = name === undefined ? null : checkTableName(name);
+    if (problem) throw new ConfigError(`restore ${what} ${JSON.stringify(name)} ${problem}`);
+  }
+  if (mode === "attach" && options.target !== undefined && options.target !== partition.name) {
+    throw new ConfigError(
+      `restore target ${JSON.stringify(options.target)} applies to side-table mode only: attach mode restores ${displayName(partition)} under its own name`,
+    );
+  }
+  const target = mode === "attach" ? partition : options.target !== undefined ? qualifiedName(partition.schema, options.target) : defaultRestoreTarget(partition);
+  return { partition, target };
+}
+
+/** What one restore works with. */
+export interface RestoreRun {
+  readonly ctx: DataAccess;
+  readonly exec: DdlExecutor;
+  readonly store: ObjectStore;
+  readonly url: (key: string) => string;
+  readonly manifest: Manifest;
+  readonly manifestUrl: string;
+  readonly record: RestoreRecordKey;
+}
+
+export interface RestoreOutcome {
+  readonly status: "restored" | "already restored";
+  readonly columnsFrom: "parent" | "manifest";
+  readonly restoreId: number | null;
+}
+
+/**
+ * Reads and validates the manifest; it must describe `partition` of `parent`.
+ * @throws ArchiveError when there is none, it is invalid, or it describes another partition.
+ */
+export async function readManifest(store: ObjectStore, key: string, manifestUrl: string, parent: QualifiedName, partition: QualifiedName): Promise<Manifest> {
+  const json = await store.getJson(key);
+  if (json === null) {
+    throw new ArchiveError(`no archive of ${displayName(partition)} at ${manifestUrl}: check the name, or list the prefix`);
+  }
+  const manifest = parseManifest(json, manifestUrl);
+  if (!sameName(manifest.parent, parent) || !sameName(manifest.partition, partition)) {
+    throw new ArchiveError(
+      `manifest ${manifestUrl} describes ${displayName(manifest.partition)} of ${displayName(manifest.parent)}, not ${displayName(partition)} of ${displayName(parent)}: ` +
+        "check the archive prefix in the config",
+    );
+  }
+  const badBound = checkBoundExpression(manifest.boundExpression);
+  if (badBound) throw new ArchiveError(`manifest ${manifestUrl}: boundExpression ${JSON.stringify(manifest.boundExpression)} ${badBound}`);
+  const objectRows = manifest.objects.reduce((n, o) => n + o.rows, 0);
+  if (objectRows !== manifest.rows) {
+    throw new ArchiveError(`manifest ${manifestUrl} is inconsistent: its objects hold ${objectRows} rows, it says ${manifest.rows} in total`);
+  }
+  return manifest;
+}
+
+/**
+ * Steps 2-4 of restoring one archived partition (run/run-restore.ts `restorePartition` is the job:
+ * attach mode runs this under the parent's lock). Restores one archived partition from its Parquet object(s) and manifest (DESIGN "restore").
  *
  * 1. Finds the archive by its deterministic keys (archive-keys.ts, with the parent's policy
  *    `archive.prefix` when the parent is configured) and reads + validates `manifest.json`.
@@ -119,114 +183,7 @@ export interface RestoreResult {
  *   other values than archived, the parent's lock is held by another run, or Postgres refuses the
  *   ATTACH; LockTimeoutError when a DDL statement kept timing out.
  */
-export async function restorePartition(ctx: JobContext, options: RestoreOptions): Promise<RestoreResult> {
-  const started = Date.now();
-  const { parent, mode, dryRun } = options;
-  if (!RESTORE_MODES.includes(mode)) throw new ConfigError(`restore mode ${JSON.stringify(mode)} is not one of ${RESTORE_MODES.join(", ")}`);
-  const partition = qualifiedName(options.partitionSchema ?? parent.schema, options.partition);
-  for (const [what, name] of [["partition", partition.name], ["target", options.target]] as const) {
-    const problem = name === undefined ? null : checkTableName(name);
-    if (problem) throw new ConfigError(`restore ${what} ${JSON.stringify(name)} ${problem}`);
-  }
-  if (mode === "attach" && options.target !== undefined && options.target !== partition.name) {
-    throw new ConfigError(
-      `restore target ${JSON.stringify(options.target)} applies to side-table mode only: attach mode restores ${displayName(partition)} under its own name`,
-    );
-  }
-  const target = mode === "attach" ? partition : options.target !== undefined ? qualifiedName(partition.schema, options.target) : defaultRestoreTarget(partition);
-
-  const { store, keys, url } = locateArchive(ctx, parent, partition, "restore");
-  const manifestUrl = url(keys.manifest);
-  const manifest = await readManifest(store, keys.manifest, manifestUrl, parent, partition);
-
-  const exec = jobDdlExecutor(ctx, dryRun);
-  const run: RestoreRun = {
-    ctx,
-    exec,
-    store,
-    url,
-    manifest,
-    manifestUrl,
-    record: { parent, partition, mode, target, manifestKey: keys.manifest, rows: manifest.rows },
-  };
-  const log = { job: "restore", parent: displayName(parent), partition: displayName(partition), target: displayName(target), mode, dryRun };
-  ctx.logger.info("restore started", { ...log, manifestUrl, rows: manifest.rows });
-
-  if (!dryRun) await migrate(ctx.sql, ctx.config.lockTimeoutMs);
-  let outcome: RestoreOutcome;
-  if (mode === "attach" && !dryRun) {
-    const locked = await withParentLock(ctx.sql, parent, () => restoreSteps(run));
-    if (!locked.acquired) {
-      throw new ArchiveError(
-        `cannot restore ${displayName(partition)} into ${displayName(parent)}: another run holds the lock for ${displayName(parent)} (${locked.holder}); ` +
-          "wait for it to finish (maintain and archive runs are short) and run restore again",
-      );
-    }
-    outcome = locked.value;
-  } else {
-    outcome = await restoreSteps(run);
-  }
-
-  const result: RestoreResult = {
-    parent,
-    partition,
-    target,
-    mode,
-    rows: manifest.rows,
-    manifestUrl,
-    status: outcome.status === "already restored" ? outcome.status : dryRun ? "planned" : "restored",
-    columnsFrom: outcome.columnsFrom,
-    statements: exec.log.flatMap((step) => step.statements),
-    restoreId: outcome.restoreId,
-    durationMs: Date.now() - started,
-    ok: true,
-  };
-  ctx.logger.info("restore finished", { ...log, status: result.status, rows: result.rows, durationMs: result.durationMs });
-  if (!dryRun && result.status === "restored") ctx.metrics.count("PartitionsRestored", 1, displayName(parent));
-  return result;
-}
-
-/** What one restore call works with. */
-interface RestoreRun {
-  readonly ctx: JobContext;
-  readonly exec: DdlExecutor;
-  readonly store: ObjectStore;
-  readonly url: (key: string) => string;
-  readonly manifest: Manifest;
-  readonly manifestUrl: string;
-  readonly record: RestoreRecordKey;
-}
-
-interface RestoreOutcome {
-  readonly status: "restored" | "already restored";
-  readonly columnsFrom: "parent" | "manifest";
-  readonly restoreId: number | null;
-}
-
-/** Reads and validates the manifest; it must describe `partition` of `parent`. */
-async function readManifest(store: ObjectStore, key: string, manifestUrl: string, parent: QualifiedName, partition: QualifiedName): Promise<Manifest> {
-  const json = await store.getJson(key);
-  if (json === null) {
-    throw new ArchiveError(`no archive of ${displayName(partition)} at ${manifestUrl}: check the name, or list the prefix`);
-  }
-  const manifest = parseManifest(json, manifestUrl);
-  if (!sameName(manifest.parent, parent) || !sameName(manifest.partition, partition)) {
-    throw new ArchiveError(
-      `manifest ${manifestUrl} describes ${displayName(manifest.partition)} of ${displayName(manifest.parent)}, not ${displayName(partition)} of ${displayName(parent)}: ` +
-        "check the archive prefix in the config",
-    );
-  }
-  const badBound = checkBoundExpression(manifest.boundExpression);
-  if (badBound) throw new ArchiveError(`manifest ${manifestUrl}: boundExpression ${JSON.stringify(manifest.boundExpression)} ${badBound}`);
-  const objectRows = manifest.objects.reduce((n, o) => n + o.rows, 0);
-  if (objectRows !== manifest.rows) {
-    throw new ArchiveError(`manifest ${manifestUrl} is inconsistent: its objects hold ${objectRows} rows, it says ${manifest.rows} in total`);
-  }
-  return manifest;
-}
-
-/** Steps 2-4 of restorePartition (attach mode: under the parent's lock). */
-async function restoreSteps(run: RestoreRun): Promise<RestoreOutcome> {
+export async function restoreArchive(run: RestoreRun): Promise<RestoreOutcome> {
   const { ctx, exec, manifest, record } = run;
   const { parent, partition, target, mode } = record;
   const parentRelation = await readRelation(ctx.sql, parent);

@@ -5,10 +5,12 @@ import type { Config } from "../config/schema.ts";
 import { noMetrics, type JobContext, type Logger, type Metrics } from "../context.ts";
 import { createClient } from "../db/client.ts";
 import { releaserStack } from "../releasers.ts";
-import { createS3Store } from "../store/s3-store.ts";
+import { createS3Store, s3OptionsFromEnvironment } from "../store/s3-store.ts";
 
 export interface OpenJobContextOptions {
   readonly databaseUrl: string;
+  /** The process environment (the door's `process.env`): the S3 endpoint and region (s3-store.ts `s3OptionsFromEnvironment`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics?: Metrics;
@@ -30,7 +32,7 @@ export async function openJobContext(options: OpenJobContextOptions): Promise<{ 
   try {
     const sql = createClient(options.databaseUrl);
     releasers.push(() => sql.end({ timeout: 5 }));
-    const store = options.config.archive ? createS3Store(options.config.archive.location) : null;
+    const store = options.config.archive ? createS3Store(options.config.archive.location, s3OptionsFromEnvironment(options.env)) : null;
     if (store) releasers.push(() => store.close());
     const workDir = await mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), "partkeeper-"));
     releasers.push(() => rm(workDir, { recursive: true, force: true }));

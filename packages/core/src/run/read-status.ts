@@ -1,7 +1,7 @@
 import { readCatalog } from "../catalog/read-catalog.ts";
 import { selectTables } from "../config/select-tables.ts";
 import type { JobContext } from "../context.ts";
-import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { displayName, sameName, type QualifiedName } from "../identifier.ts";
 import { checkManageable } from "../plan/check-manageable.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { readRecentJobRuns, type JobRunStatus } from "../records/job-runs.ts";
@@ -35,15 +35,15 @@ export interface StatusReport {
 export async function readStatus(ctx: JobContext, only?: ReadonlyArray<QualifiedName>): Promise<StatusReport> {
   const now = ctx.clock();
   const policies = selectTables(ctx.config, only);
-  const requests = policies.map((t) => ({ name: qualifiedName(t.schema, t.table), wantMaxKey: t.strategy === "range-integer" }));
+  const requests = policies.map((t) => ({ name: t.parent, wantMaxKey: t.strategy === "range-integer" }));
   const snapshot = await readCatalog(ctx.sql, requests);
   const unfinished = await readUnfinishedArchives(ctx.sql);
   const parents: ParentStatus[] = [];
   for (const policy of policies) {
-    const name = qualifiedName(policy.schema, policy.table);
-    const info = snapshot.parents.find((p) => p.parent.schema === name.schema && p.parent.name === name.name);
+    const name = policy.parent;
+    const info = snapshot.parents.find((p) => sameName(p.parent, name));
     const unfinishedArchives = unfinished
-      .filter((a) => a.parent.schema === name.schema && a.parent.name === name.name)
+      .filter((a) => sameName(a.parent, name))
       .map((a) => `${a.partition.name} (${a.state})`);
     let problem: string | null = info ? null : `${displayName(name)} does not exist or is not partitioned`;
     if (info) {

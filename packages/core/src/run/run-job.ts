@@ -1,12 +1,13 @@
 import { archivePartition, type ArchiveOutcome } from "../archive/archive-partition.ts";
 import { readCatalog } from "../catalog/read-catalog.ts";
 import type { TablePolicy } from "../config/schema.ts";
-import { selectTables } from "../config/select-tables.ts";
+import { archivePrefixOf, selectTables } from "../config/select-tables.ts";
+import { locateArchive } from "../archive/archive-keys.ts";
 import type { JobContext } from "../context.ts";
 import { jobDdlExecutor } from "../db/ddl-executor.ts";
 import { migrate } from "../db/migrate.ts";
 import { withParentLock } from "../db/parent-lock.ts";
-import { displayName, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { displayName, type QualifiedName } from "../identifier.ts";
 import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
 import type { Action } from "../plan/actions.ts";
 import { planAll } from "../plan/plan-all.ts";
@@ -84,7 +85,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
 
   const parents: ParentResult[] = [];
   for (const policy of policies) {
-    const parent = qualifiedName(policy.schema, policy.table);
+    const parent = policy.parent;
     const log = { job: options.job, parent: displayName(parent) };
     const run = () => runParent(ctx, policy, started, which, options.dryRun, jobRunId);
     try {
@@ -131,7 +132,7 @@ async function runParent(
   dryRun: boolean,
   jobRunId: number | null,
 ): Promise<ParentResult> {
-  const name = qualifiedName(policy.schema, policy.table);
+  const name = policy.parent;
   const snapshot = await readCatalog(ctx.sql, [{ name, wantMaxKey: policy.strategy === "range-integer" }]);
   const records = { unfinishedArchives: which.expired ? await readUnfinishedArchives(ctx.sql) : [] };
   const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, records, now, which);
@@ -159,7 +160,7 @@ async function runParent(
     try {
       const result =
         action.kind === "archive-partition"
-          ? { archive: (await archivePartition(ctx, exec, info, action, jobRunId)) ?? undefined }
+          ? { archive: (await archivePartition(ctx, exec, info, action, locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive"), jobRunId)) ?? undefined }
           : await applyPartitionAction(exec, info, action);
       outcomes.push({ action, status: dryRun ? "planned" : "applied", statements: statements(), ...result, durationMs: Date.now() - startedMs });
       ctx.logger.info(dryRun ? "planned" : "applied", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });

@@ -11,18 +11,18 @@ import {
   S3Client,
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
-import { parseArchiveLocation } from "./archive-location.ts";
+import type { ArchiveLocation } from "./archive-location.ts";
 import { Upload } from "@aws-sdk/lib-storage";
 import { ArchiveError } from "../errors.ts";
 import type { ListedObject, ObjectHead, ObjectStore, PutFileOptions, PutOutcome } from "./object-store.ts";
 
 export interface S3StoreOptions {
   /**
-   * S3 endpoint URL. Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, else AWS's own endpoint.
-   * When an endpoint is set, path-style addressing is used (S3-compatible servers such as s3rver or MinIO).
+   * S3 endpoint URL. Default: AWS's own endpoint of the region. When an endpoint is set, path-style
+   * addressing is used (S3-compatible servers such as s3rver or MinIO).
    */
   readonly endpoint?: string;
-  /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, else `us-east-1`. */
+  /** Default `us-east-1`. */
   readonly region?: string;
   /** TCP connect timeout per attempt, ms. Default 3000. */
   readonly connectionTimeoutMs?: number;
@@ -50,22 +50,33 @@ export interface S3Store extends ObjectStore {
 }
 
 /**
+ * The store options the AWS SDK's standard environment gives (DESIGN "Local and test defaults"):
+ * endpoint from `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`; region from `AWS_REGION`, else
+ * `AWS_DEFAULT_REGION`. Core never reads `process.env`: the door passes its environment in.
+ */
+export function s3OptionsFromEnvironment(env: Readonly<Record<string, string | undefined>>): Pick<S3StoreOptions, "endpoint" | "region"> {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  return { ...(endpoint === undefined ? {} : { endpoint }), ...(region === undefined ? {} : { region }) };
+}
+
+/**
  * Creates an ObjectStore over `s3://bucket/prefix` with the AWS SDK v3 and its standard environment:
- * credentials from the default provider chain (env, profile, container/instance role), region from
- * `AWS_REGION`/`AWS_DEFAULT_REGION` (default `us-east-1`), endpoint from `AWS_ENDPOINT_URL_S3`
- * (DESIGN "Local and test defaults"). Connection timeouts are short and retries bounded, so an
+ * credentials from the default provider chain (env, profile, container/instance role), `options.region`
+ * (default `us-east-1`) and `options.endpoint` (default: AWS's; `s3OptionsFromEnvironment` reads them
+ * from the standard variables). Connection timeouts are short and retries bounded, so an
  * unreachable endpoint fails in seconds (about 10 s worst case with the defaults) instead of hanging.
  *
  * Writes are written-once (DESIGN rule 7): a HEAD first (S3-compatible servers may ignore
  * `If-None-Match`), then the write with `If-None-Match: *`; a 412 answer also means `"exists"`.
  *
- * @throws ConfigError for a malformed location. Every S3 failure later is an ArchiveError naming the
+ * Every S3 failure is an ArchiveError naming the
  *   bucket, the key and the endpoint, with the SDK error as `cause`.
  */
-export function createS3Store(location: string, options: S3StoreOptions = {}): S3Store {
-  const { bucket, prefix } = parseArchiveLocation(location);
-  const endpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
-  const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1");
+export function createS3Store(location: ArchiveLocation, options: S3StoreOptions = {}): S3Store {
+  const { bucket, prefix } = location;
+  const endpoint = options.endpoint;
+  const region = options.region ?? "us-east-1";
   const multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * MiB;
   const partSizeBytes = Math.max(options.partSizeBytes ?? 16 * MiB, 5 * MiB);
   const client = new S3Client({
