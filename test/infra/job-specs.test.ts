@@ -65,6 +65,7 @@ describe("jobSpecs over the job catalog", () => {
     const extra: JobDefinition[] = ["refresh-stats", "migrate"].map((name) => ({
       name,
       description: "test",
+      runs: { kind: "plan", future: false, expired: false },
       schedule: name === "migrate" ? "rate(15 minutes)" : "cron(0 3 * * ? *)",
       periodMinutes: name === "migrate" ? 15 : 1440,
       timeoutSeconds: 900,

@@ -5,6 +5,7 @@ import { jobEnvSuffix, ratePeriodMinutes, readSettings, SettingsError } from "..
 const refreshStats: JobDefinition = {
   name: "refresh-stats",
   description: "test",
+  runs: { kind: "plan", future: false, expired: false },
   schedule: "cron(0 3 * * ? *)",
   periodMinutes: 24 * 60,
   timeoutSeconds: 900,

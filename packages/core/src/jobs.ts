@@ -7,10 +7,18 @@
 /** S3 access a job's function needs on the archive prefix; infra grants exactly this, never delete. */
 export type ArchiveAccess = "none" | "read" | "read-write";
 
+/**
+ * What a job runs: `plan` applies the parts of each configured parent's plan it names (plan-all.ts
+ * `PlanWhich`: future partitions, expired partitions) through run/run-job.ts; `restore` loads one
+ * archived partition back on demand through run/run-restore.ts.
+ */
+export type JobRuns = { readonly kind: "plan"; readonly future: boolean; readonly expired: boolean } | { readonly kind: "restore" };
+
 export interface JobDefinition {
   /** Job name, also the `job` field of its event and the CLI's `run <job>`. */
   readonly name: string;
   readonly description: string;
+  readonly runs: JobRuns;
   /**
    * EventBridge Scheduler expression (`rate(...)` or `cron(...)`, evaluated in the app's time zone),
    * or null for an on-demand job.
@@ -32,6 +40,7 @@ export const JOBS = [
   {
     name: "maintain",
     description: "Create future partitions (premake) and default partitions; move stray default-partition rows.",
+    runs: { kind: "plan", future: true, expired: false },
     schedule: "rate(1 hour)",
     periodMinutes: 60,
     timeoutSeconds: 300,
@@ -43,6 +52,7 @@ export const JOBS = [
   {
     name: "archive",
     description: "Archive expired partitions to Parquet on S3, verify the archive, then drop or keep them.",
+    runs: { kind: "plan", future: false, expired: true },
     schedule: "cron(30 2 * * ? *)",
     periodMinutes: 24 * 60,
     timeoutSeconds: 900,
@@ -54,6 +64,7 @@ export const JOBS = [
   {
     name: "restore",
     description: "Restore one archived partition: attach it again, or load it into a side table to inspect.",
+    runs: { kind: "restore" },
     schedule: null,
     periodMinutes: null,
     timeoutSeconds: 900,

@@ -10,10 +10,10 @@ import { withParentLock } from "../db/parent-lock.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
 import type { Action } from "../plan/actions.ts";
-import { planAll } from "../plan/plan-all.ts";
+import { planAll, type PlanWhich } from "../plan/plan-all.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
-import type { JobName } from "../jobs.ts";
+import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
 import { defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
@@ -75,7 +75,7 @@ export interface JobSummary {
  */
 export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<JobSummary> {
   const started = ctx.clock();
-  const which = { future: options.job !== "archive", expired: options.job !== "maintain" };
+  const which = planParts(options.job);
   const policies = selectTables(ctx.config, options.only);
   let jobRunId: number | null = null;
   if (!options.dryRun) {
@@ -116,7 +116,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     ok: parents.every((p) => p.status !== "failed"),
     jobRunId,
   };
-  emitMetrics(ctx, summary);
+  emitMetrics(ctx, summary, which);
   if (jobRunId !== null) {
     const error = parents.filter((p) => p.status === "failed").map((p) => `${displayName(p.parent)}: ${p.message}`).join("\n") || null;
     await finishJobRun(ctx.sql, jobRunId, { ok: summary.ok, summary, error });
@@ -124,11 +124,18 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   return summary;
 }
 
+/** The parts of the plan a selection applies, as the job catalog says (`lifecycle`: those of every lifecycle job). */
+function planParts(selection: JobSelection): PlanWhich {
+  const jobs = selection === "lifecycle" ? LIFECYCLE_JOBS : [selection];
+  const parts = jobs.map((job) => jobDefinition(job).runs).filter((runs) => runs.kind === "plan");
+  return { future: parts.some((p) => p.future), expired: parts.some((p) => p.expired) };
+}
+
 async function runParent(
   ctx: JobContext,
   policy: TablePolicy,
   now: Date,
-  which: { future: boolean; expired: boolean },
+  which: PlanWhich,
   dryRun: boolean,
   jobRunId: number | null,
 ): Promise<ParentResult> {
@@ -193,7 +200,7 @@ async function runParent(
  * `PartitionsAheadMin` (smallest over range parents), `DefaultPartitionRows` (total),
  * `ArchiveVerificationFailed` (count), and `JobSucceeded` / `JobFailed` (the heartbeat).
  */
-function emitMetrics(ctx: JobContext, summary: JobSummary): void {
+function emitMetrics(ctx: JobContext, summary: JobSummary, which: PlanWhich): void {
   if (summary.dryRun) return;
   let verificationFailures = 0;
   for (const p of summary.parents) {
@@ -209,7 +216,7 @@ function emitMetrics(ctx: JobContext, summary: JobSummary): void {
   if (ahead.length) ctx.metrics.gauge("PartitionsAheadMin", Math.min(...ahead));
   const defaults = summary.parents.flatMap((p) => (p.defaultPartitionRows === undefined ? [] : [p.defaultPartitionRows]));
   if (defaults.length) ctx.metrics.gauge("DefaultPartitionRows", defaults.reduce((a, b) => a + b, 0));
-  if (summary.job !== "maintain") ctx.metrics.count("ArchiveVerificationFailed", verificationFailures);
+  if (which.expired) ctx.metrics.count("ArchiveVerificationFailed", verificationFailures);
   // A parent skipped because another runner holds its lock is not a failure, but a lock held for
   // hours (a runner killed mid-run whose session lingers) must still be visible.
   ctx.metrics.count("ParentsSkipped", summary.parents.filter((p) => p.status === "skipped").length);
