@@ -1,5 +1,5 @@
 /**
- * partkeeper's record of restores (archive/restore-partition.ts): one row per restore of an archived
+ * partkeeper's record of restores (restore/restore-partition.ts): one row per restore of an archived
  * partition into a side table or back under its parent, with the step it reached. The catalog stays
  * the source of truth (is the table there, attached, with the manifest's rows?); this table is the
  * audit trail and lets an interrupted restore resume into the empty table it created.
