@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { runJob, type JobContext } from "@partkeeper/core";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { openDuckdb } from "../packages/core/src/parquet/duckdb-session.ts";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, listObjects, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
@@ -217,7 +217,7 @@ describe("archive failures lose nothing", async () => {
     // Rerunning neither drops it nor writes another object.
     const again = await runJob(drop, { job: "archive", dryRun: false });
     expect(again.parents[0]!.actions[0]).toMatchObject({ status: "failed", errorName: "ArchiveConflictError" });
-    const objects = await drop.store!.list("public/reattached/public/reattached_p2026_05/");
+    const objects = await listObjects(drop.store!.location, "public/reattached/public/reattached_p2026_05/");
     expect(objects.map((o) => o.key.split("/").pop()).sort()).toEqual(["data.2.parquet", "data.parquet", "manifest.json"]);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 import { parseArchiveLocation } from "../packages/core/src/store/archive-location.ts";
@@ -60,4 +61,31 @@ export async function relationColumns(sql: postgres.Sql, relation: { schema: str
 /** An S3 store over `location` configured from this process's environment, as a door configures it. */
 export function testS3Store(location: string, options: S3StoreOptions = {}): S3Store {
   return createS3Store(parseArchiveLocation(location), { ...s3OptionsFromEnvironment(process.env), ...options });
+}
+
+/**
+ * Every object whose key starts with `prefix` under the archive location `location` (`s3://bucket/prefix`,
+ * e.g. a store's `location`): keys relative to the location's prefix, in key order, all pages. Read with
+ * ListObjectsV2 through this process's S3 environment; production never lists, only tests look.
+ */
+export async function listObjects(location: string, prefix: string): Promise<Array<{ key: string; bytes: number }>> {
+  const { bucket, prefix: base } = parseArchiveLocation(location);
+  const { endpoint, region } = s3OptionsFromEnvironment(process.env);
+  const client = new S3Client({ region: region ?? "us-east-1", ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }) });
+  const objects: Array<{ key: string; bytes: number }> = [];
+  try {
+    let ContinuationToken: string | undefined;
+    do {
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: base === "" ? prefix : `${base}/${prefix}`, ContinuationToken }),
+      );
+      for (const o of out.Contents ?? []) {
+        if (o.Key !== undefined) objects.push({ key: base === "" ? o.Key : o.Key.slice(base.length + 1), bytes: o.Size ?? 0 });
+      }
+      ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+  } finally {
+    client.destroy();
+  }
+  return objects;
 }

@@ -9,7 +9,7 @@ import { defaultRestoreTarget } from "../packages/core/src/restore/restore-sql.t
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { handler as restoreHandler } from "../packages/functions/src/restore.ts";
 import { invokeHandler, runCli, useLambdaEnvironment } from "./doors.ts";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, listObjects, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
 const SCHEMA = "Sales Ünïcode";
@@ -159,7 +159,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
   });
 
   it("re-archives an attach-restored partition at the next archive run, verifying against the same objects", async () => {
-    const before = await store.list(janKeys.directory);
+    const before = await listObjects(store.location, janKeys.directory);
     const manifestBefore = parseManifest(await store.getJson(janKeys.manifest), "before");
     const summary = await runJob(ctx, { job: "archive", dryRun: false });
     expect(summary.ok).toBe(true);
@@ -167,7 +167,7 @@ describe("restore an archived partition (real PostgreSQL + S3)", async () => {
     expect(outcome!.status).toBe("applied");
     expect(outcome!.action.partition.name).toBe(P("_p2025_01"));
     expect(outcome!.archive).toMatchObject({ rows: 304, objectKey: janKeys.data, manifestKey: janKeys.manifest, finalState: "dropped" });
-    expect(await store.list(janKeys.directory)).toEqual(before);
+    expect(await listObjects(store.location, janKeys.directory)).toEqual(before);
     expect(parseManifest(await store.getJson(janKeys.manifest), "after")).toEqual(manifestBefore);
     expect(await partitionNames(sql, SCHEMA, TABLE)).not.toContain(P("_p2025_01"));
     const archives = await sql`select state from partkeeper.archive where partition_name = ${P("_p2025_01")} order by id`;

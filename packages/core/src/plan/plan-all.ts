@@ -37,7 +37,8 @@ export interface PlanWhich {
  * A table missing from the snapshot, a table that is not partitioned and a parent failing
  * checkManageable get an UnmanageableTableError and no actions; an error planning one parent
  * never stops the others. Otherwise the actions are the future ones (planFuturePartitions) then
- * the expired ones (planExpiredPartitions), each as selected by `which`.
+ * the expired ones (planExpiredPartitions), each as selected by `which`. checkManageable runs here,
+ * once per parent per plan; the two planners take the checked parent and do not check it again.
  *
  * @param now the clock's current instant (UTC).
  */

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import type { ConfigInput } from "../config/schema.ts";
 import { qualifiedName } from "../identifier.ts";
 import { planExpiredPartitions } from "./plan-expired-partitions.ts";
-import { archiveRecord, at, parent, policy, range } from "./test-fixtures.ts";
+import { archiveRecord, at, parent, planChecked, policy, range } from "./test-fixtures.ts";
 
 type TableInput = ConfigInput["tables"][number];
 const events = qualifiedName("public", "events");
@@ -109,7 +109,7 @@ describe("range-time expiry", () => {
   test("no retention: nothing expires; a sub-partitioned parent is refused, not silently kept", () => {
     expect(planExpiredPartitions(monthly({ retention: undefined }), parent({ partitions: monthlyPartitions }), [], at("2030-01-01T00:00:00Z"))).toEqual([]);
     const sub = range("events_p2024_01", "2024-01-01 00:00:00+00", "2024-02-01 00:00:00+00", { isPartitioned: true });
-    expect(() => planExpiredPartitions(monthly(), parent({ partitions: [sub] }), [], at("2030-01-01T00:00:00Z"))).toThrow(
+    expect(() => planChecked(monthly(), parent({ partitions: [sub] }), at("2030-01-01T00:00:00Z"), "expired")).toThrow(
       /sub-partitioning is not supported/,
     );
   });

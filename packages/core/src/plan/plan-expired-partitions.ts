@@ -8,14 +8,14 @@ import {
   dropPartitionAction,
 } from "./action-factories.ts";
 import type { Action } from "./actions.ts";
-import { checkManageable } from "./check-manageable.ts";
 import { describeDuration } from "./describe-duration.ts";
 import { integerAxisFor, timeAxisFor } from "./policy-axis.ts";
 import { MAX_KEY, type RangeKey } from "./range-key.ts";
 import { rangeSegments, type RangeSegment } from "./plan-range-pieces.ts";
 
 /**
- * What to do with `parent`'s expired partitions at `now`, as frozen actions:
+ * What to do with `parent`'s expired partitions at `now`, as frozen actions. `parent` has passed
+ * checkManageable for `policy` (planAll checks each parent once per plan; this does not check again):
  *
  * 1. First, each unfinished archive of this parent (state intent, detached, exported or verified; by
  *    id) as archive-partition with `resumeArchiveId` = the record id, so a crash after any step is
@@ -32,7 +32,7 @@ import { rangeSegments, type RangeSegment } from "./plan-range-pieces.ts";
  *
  * @param unfinished unfinished archive records (any parent; others are ignored).
  * @param now the clock's current instant (UTC).
- * @throws UnmanageableTableError from checkManageable, or when a catalog bound cannot be read.
+ * @throws UnmanageableTableError when a catalog bound cannot be read.
  */
 export function planExpiredPartitions(
   policy: TablePolicy,
@@ -40,7 +40,6 @@ export function planExpiredPartitions(
   unfinished: ReadonlyArray<ArchiveRecord>,
   now: Date,
 ): ReadonlyArray<Action> {
-  checkManageable(policy, parent);
   const keepTable = policy.strategy === "range-time" || policy.strategy === "range-integer" ? policy.retentionKeepTable : false;
   const resumed = unfinished
     .filter((r) => sameName(r.parent, parent.parent) && UNFINISHED_ARCHIVE_STATES.has(r.state))

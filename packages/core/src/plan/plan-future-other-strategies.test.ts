@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { planFuturePartitions } from "./plan-future-partitions.ts";
-import { at, defaultPartition, describeCreates, parent, partition, policy, range, type ParentOptions } from "./test-fixtures.ts";
+import { at, defaultPartition, describeCreates, parent, partition, planChecked, policy, range, type ParentOptions } from "./test-fixtures.ts";
 
 const now = at("2024-06-01T00:00:00Z");
 
@@ -179,7 +179,7 @@ describe("hash", () => {
   test("another modulus is refused", () => {
     const p = policy({ table: "events", strategy: "hash", modulus: 4 });
     expect(() =>
-      planFuturePartitions(p, parent({ method: "hash", keyType: "uuid", partitions: [partition("events_p0", { kind: "hash", modulus: 2, remainder: 0 })] }), now),
+      planChecked(p, parent({ method: "hash", keyType: "uuid", partitions: [partition("events_p0", { kind: "hash", modulus: 2, remainder: 0 })] }), now, "future"),
     ).toThrow(/changing the modulus needs a migration/);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import type { TablePolicy } from "../config/schema.ts";
 import { qualifiedName } from "../identifier.ts";
 import { planFuturePartitions } from "./plan-future-partitions.ts";
-import { at, defaultPartition, describeCreates, parent, policy, range, type ParentOptions } from "./test-fixtures.ts";
+import { at, defaultPartition, describeCreates, parent, planChecked, policy, range, type ParentOptions } from "./test-fixtures.ts";
 
 type TimeInput = { interval: "hour" | "day" | "week" | "month" | "quarter" | "year"; premake?: number; timeZone?: string; retention?: string };
 
@@ -295,10 +295,9 @@ describe("range-time: gaps, unaligned bounds, MINVALUE/MAXVALUE", () => {
   });
 
   test("a sub-partitioned parent is refused, not given plain partitions", () => {
+    const sub = range("events_p2024_01", "2024-01-01 00:00:00+00", "2024-02-01 00:00:00+00", { isPartitioned: true });
     expect(() =>
-      plan({ interval: "month", premake: 1 }, "2024-01-10T00:00:00Z", {
-        partitions: [range("events_p2024_01", "2024-01-01 00:00:00+00", "2024-02-01 00:00:00+00", { isPartitioned: true })],
-      }),
+      planChecked(timePolicy({ interval: "month", premake: 1 }), parent({ partitions: [sub] }), at("2024-01-10T00:00:00Z"), "future"),
     ).toThrow(/^public\.events has sub-partitioned partitions \(events_p2024_01\): sub-partitioning is not supported/);
   });
 

@@ -3,7 +3,6 @@ import type { TablePolicy } from "../config/schema.ts";
 import { qualifiedName } from "../identifier.ts";
 import { createDefaultPartitionAction, createPartitionAction } from "./action-factories.ts";
 import type { Action, CreatePartitionAction } from "./actions.ts";
-import { checkManageable } from "./check-manageable.ts";
 import { partitionName, shortHash, truncateUtf8, utf8Bytes } from "./partition-name.ts";
 import { integerAxisFor, timeAxisFor } from "./policy-axis.ts";
 import type { RangeAxis } from "./range-axis.ts";
@@ -17,7 +16,8 @@ export const DEFAULT_PARTITION_SUFFIX = "_default";
 const MAX_LIST_SUFFIX_BYTES = 40;
 
 /**
- * The partitions `parent` is missing under `policy` at `now`, as frozen create actions:
+ * The partitions `parent` is missing under `policy` at `now`, as frozen create actions. `parent` has
+ * passed checkManageable for `policy` (planAll checks each parent once per plan; this does not check again):
  *
  * - range-time: every slot of `interval` from the one holding `now` (in `timeZone`) through `premake`
  *   slots ahead (reasons `current`, `premake`). Premake counts from now, not from the newest row (DESIGN
@@ -39,10 +39,9 @@ const MAX_LIST_SUFFIX_BYTES = 40;
  * Names follow `partitionName` and never collide with existing partitions or each other.
  *
  * @param now the clock's current instant (UTC); only range-time uses it.
- * @throws UnmanageableTableError from checkManageable, or when a catalog bound cannot be read.
+ * @throws UnmanageableTableError when a catalog bound cannot be read.
  */
 export function planFuturePartitions(policy: TablePolicy, parent: ParentInfo, now: Date): ReadonlyArray<Action> {
-  checkManageable(policy, parent);
   const taken = new Set(parent.partitions.map((p) => p.name.name));
   const existingDefault = parent.partitions.find((p) => p.bounds.kind === "default");
   const viaDefault = existingDefault ? qualifiedName(existingDefault.name.schema, existingDefault.name.name) : null;

@@ -1,8 +1,10 @@
 /** Builders for planner unit tests (no database): policies through the real zod schema, catalog objects by hand. */
-import type { ParentInfo, PartitionBounds, PartitionInfo } from "../catalog/types.ts";
+import type { CatalogSnapshot, ParentInfo, PartitionBounds, PartitionInfo } from "../catalog/types.ts";
 import type { ArchiveRecord, ArchiveState } from "../records/archives.ts";
-import { configSchema, type ConfigInput, type TablePolicy } from "../config/schema.ts";
+import { configSchema, type Config, type ConfigInput, type TablePolicy } from "../config/schema.ts";
 import { qualifiedName, type QualifiedName } from "../identifier.ts";
+import type { Action } from "./actions.ts";
+import { planAll, type PlanWhich } from "./plan-all.ts";
 
 type TableInput = ConfigInput["tables"][number];
 
@@ -105,3 +107,17 @@ export function describeCreates(actions: ReadonlyArray<{ kind: string }>): strin
 }
 
 export const at = (iso: string): Date => new Date(iso);
+
+/**
+ * The `part` (future or expired) planAll plans for `policy`'s one parent at `now` (no unfinished
+ * archives), or that parent's error, thrown: for tests of what the planner refuses. planAll runs
+ * checkManageable once per parent; planFuturePartitions and planExpiredPartitions take a checked parent.
+ */
+export function planChecked(policy: TablePolicy, parentInfo: ParentInfo, now: Date, part: "future" | "expired"): ReadonlyArray<Action> {
+  const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, tables: [policy] };
+  const snapshot: CatalogSnapshot = { parents: [parentInfo], missing: [], notPartitioned: [] };
+  const which: PlanWhich = { future: part === "future", expired: part === "expired" };
+  const [plan] = planAll(config, snapshot, { unfinishedArchives: [] }, now, which);
+  if (plan!.error) throw plan!.error;
+  return plan!.actions;
+}

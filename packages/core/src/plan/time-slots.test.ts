@@ -2,15 +2,15 @@ import { DateTime } from "luxon";
 import { describe, expect, test } from "vitest";
 import { MAX_KEY, MIN_KEY } from "./range-key.ts";
 import {
+  instantToKey,
   isRepeatedWallTime,
   nextSlotStart,
-  parseTimeBound,
   parseTimeKey,
-  renderTimeBound,
   renderTimeKey,
   slotStart,
   timeAxis,
   timeKeyTypeOf,
+  type TimeKeyType,
 } from "./time-slots.ts";
 
 const utc = (iso: string) => DateTime.fromISO(iso, { zone: "utc" });
@@ -106,20 +106,22 @@ describe("bound literals", () => {
     expect(() => parseTimeKey("2024-02-30", "date")).toThrow();
   });
 
-  test("renderTimeBound: timestamptz in UTC, timestamp as wall clock in the zone, date as the local date", () => {
+  test("an instant's bound: timestamptz in UTC, timestamp as wall clock in the zone, date as the local date", () => {
     const instant = new Date("2023-12-31T23:00:00Z"); // 2024-01-01 00:00 in Berlin
-    expect(renderTimeBound(instant, "timestamptz", "Europe/Berlin")).toBe("2023-12-31 23:00:00+00");
-    expect(renderTimeBound(instant, "timestamp", "Europe/Berlin")).toBe("2024-01-01 00:00:00");
-    expect(renderTimeBound(instant, "date", "Europe/Berlin")).toBe("2024-01-01");
-    expect(() => renderTimeBound(instant, "date", "UTC")).toThrow(/midnight/);
+    const bound = (keyType: TimeKeyType, zone: string) => renderTimeKey(instantToKey(instant, keyType, zone), keyType);
+    expect(bound("timestamptz", "Europe/Berlin")).toBe("2023-12-31 23:00:00+00");
+    expect(bound("timestamp", "Europe/Berlin")).toBe("2024-01-01 00:00:00");
+    expect(bound("date", "Europe/Berlin")).toBe("2024-01-01");
+    expect(() => bound("date", "UTC")).toThrow(/midnight/);
   });
 
-  test("parseTimeBound: timestamp and date are wall clock in the zone", () => {
-    expect(parseTimeBound("2024-07-01 00:00:00", "timestamp", "Europe/Berlin")).toEqual(new Date("2024-06-30T22:00:00Z"));
-    expect(parseTimeBound("2024-01-01", "date", "America/New_York")).toEqual(new Date("2024-01-01T05:00:00Z"));
-    expect(parseTimeBound("2024-01-01 00:00:00+00", "timestamptz", "America/New_York")).toEqual(new Date("2024-01-01T00:00:00Z"));
-    expect(parseTimeBound("MAXVALUE", "timestamptz", "UTC")).toBe("MAXVALUE");
-    expect(parseTimeBound("MINVALUE", "date", "UTC")).toBe("MINVALUE");
+  test("a bound's instant: timestamp and date are wall clock in the zone", () => {
+    const keyOf = (iso: string, keyType: TimeKeyType, zone: string) => instantToKey(new Date(iso), keyType, zone);
+    expect(parseTimeKey("2024-07-01 00:00:00", "timestamp")).toBe(keyOf("2024-06-30T22:00:00Z", "timestamp", "Europe/Berlin"));
+    expect(parseTimeKey("2024-01-01", "date")).toBe(keyOf("2024-01-01T05:00:00Z", "date", "America/New_York"));
+    expect(parseTimeKey("2024-01-01 00:00:00+00", "timestamptz")).toBe(keyOf("2024-01-01T00:00:00Z", "timestamptz", "America/New_York"));
+    expect(parseTimeKey("MAXVALUE", "timestamptz")).toBe(MAX_KEY);
+    expect(parseTimeKey("MINVALUE", "date")).toBe(MIN_KEY);
   });
 });
 

@@ -145,42 +145,6 @@ export function instantToKey(instant: Date, keyType: TimeKeyType, timeZone: stri
   return BigInt(ms + offsetMinutes * 60_000) * 1000n;
 }
 
-/**
- * Bound literal of an instant for a key column (see renderTimeKey), e.g. 2024-01-01T00:00Z in
- * Europe/Berlin: timestamptz `2024-01-01 00:00:00+00`, timestamp `2024-01-01 01:00:00`.
- * @throws Error for a date key when the instant is not a local midnight.
- */
-export function renderTimeBound(instant: Date, keyType: TimeKeyType, timeZone: string): string {
-  return renderTimeKey(instantToKey(instant, keyType, timeZone), keyType);
-}
-
-/**
- * Instant of a catalog bound literal; timestamp and date literals are wall clock in `timeZone` (for a
- * wall time repeated by a DST change, luxon's choice of the two). Sub-millisecond digits are dropped
- * (JS Dates hold milliseconds; the planner itself uses exact keys).
- * @throws Error when the literal does not match its key type.
- */
-export function parseTimeBound(literal: string, keyType: TimeKeyType, timeZone: string): Date | "MINVALUE" | "MAXVALUE" {
-  const key = parseTimeKey(literal, keyType);
-  if (key <= MIN_KEY) return "MINVALUE";
-  if (key >= MAX_KEY) return "MAXVALUE";
-  const ms = Number(floorDiv(key, 1000n));
-  if (keyType === "timestamptz") return new Date(ms);
-  const wall = DateTime.fromMillis(ms, { zone: "utc" });
-  return DateTime.fromObject(
-    {
-      year: wall.year,
-      month: wall.month,
-      day: wall.day,
-      hour: wall.hour,
-      minute: wall.minute,
-      second: wall.second,
-      millisecond: wall.millisecond,
-    },
-    { zone: timeZone },
-  ).toJSDate();
-}
-
 /** A range axis for range-time parents, plus the time-specific helpers the planners need. */
 export interface TimeAxis extends RangeAxis {
   readonly keyType: TimeKeyType;

@@ -45,9 +45,6 @@ export interface ObjectStore {
 
   /** Parsed JSON under `key`, or null when there is no object. @throws ArchiveError on invalid JSON. */
   getJson(key: string): Promise<unknown>;
-
-  /** Every object whose key starts with `prefix` (relative keys, in key order; all pages). */
-  list(prefix: string): Promise<ReadonlyArray<ListedObject>>;
 }
 
 /** Result of a written-once put: `exists` means an object was already there and was kept. */
@@ -71,10 +68,4 @@ export interface ObjectHead {
    * objects carry a checksum of their parts' checksums; S3-compatible servers may keep none).
    */
   readonly sha256?: string;
-}
-
-export interface ListedObject {
-  /** Relative to the store's prefix. */
-  readonly key: string;
-  readonly bytes: number;
 }

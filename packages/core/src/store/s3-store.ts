@@ -6,7 +6,6 @@ import { pipeline } from "node:stream/promises";
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type PutObjectCommandInput,
@@ -14,7 +13,7 @@ import {
 import type { ArchiveLocation } from "./archive-location.ts";
 import { Upload } from "@aws-sdk/lib-storage";
 import { ArchiveError } from "../errors.ts";
-import type { ListedObject, ObjectHead, ObjectStore, PutFileOptions, PutOutcome } from "./object-store.ts";
+import type { ObjectHead, ObjectStore, PutFileOptions, PutOutcome } from "./object-store.ts";
 
 export interface S3StoreOptions {
   /**
@@ -245,26 +244,6 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
     }
   }
 
-  async function list(listPrefix: string): Promise<ReadonlyArray<ListedObject>> {
-    const fullPrefix = prefix === "" ? listPrefix : `${prefix}/${listPrefix}`;
-    const strip = prefix === "" ? 0 : prefix.length + 1;
-    const objects: ListedObject[] = [];
-    let ContinuationToken: string | undefined;
-    do {
-      let out;
-      try {
-        out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: fullPrefix, ContinuationToken }));
-      } catch (error) {
-        throw fail("LIST", `${fullPrefix}*`, error);
-      }
-      for (const o of out.Contents ?? []) {
-        if (o.Key !== undefined) objects.push({ key: o.Key.slice(strip), bytes: o.Size ?? 0 });
-      }
-      ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (ContinuationToken !== undefined);
-    return objects;
-  }
-
   return Object.freeze({
     location: base,
     bucket,
@@ -276,7 +255,6 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
     getToFile,
     putJson,
     getJson,
-    list,
     close: () => client.destroy(),
   });
 }
