@@ -143,42 +143,11 @@ export async function readManifest(store: ObjectStore, key: string, manifestUrl:
 }
 
 /**
- * Steps 2-4 of restoring one archived partition (run/run-restore.ts `restorePartition` is the job:
- * attach mode runs this under the parent's lock). Restores one archived partition from its Parquet object(s) and manifest (DESIGN "restore").
- *
- * 1. Finds the archive by its deterministic keys (archive-keys.ts, with the parent's policy
- *    `archive.prefix` when the parent is configured) and reads + validates `manifest.json`.
- * 2. Checks the target: attached to the parent with the manifest's bounds (attach mode), or holding
- *    exactly the archive's rows and key range: `already restored`, nothing to do. Holding anything
- *    else: an error telling to drop it or choose another target. Empty with an unfinished restore
- *    record (a crash after CREATE): loaded again.
- * 3. Downloads each object to `ctx.workDir` and checks its size and SHA-256 against the manifest
- *    BEFORE anything is created; then records `loading` in `partkeeper.restore`, creates the target
- *    (`LIKE` the parent including its generated columns, or from the manifest's `pgType`s when the
- *    parent is gone or its columns changed; attach mode needs the parent and refuses a changed one),
- *    loads it (load-parquet.ts, one COPY per object, generated columns left to Postgres) and checks
- *    rows and key range against the manifest, the computed generated columns against the
- *    archived ones (`checkGenerated`), and NULL counts and the row digest against the manifest's
- *    content summary when it has one (`checkContent`); records `loaded`.
- * 4. Attach mode: `ALTER TABLE parent ATTACH PARTITION t <manifest bounds>` through the DdlExecutor
- *    (lock_timeout + retries, DESIGN rule 1); records `attached`. An overlapping partition or rows
- *    of the range in the default partition make Postgres refuse: the error names them and the loaded
- *    table stays detached, ready for a re-run once the overlap is gone.
- *
- * Attach mode holds the parent's advisory lock throughout (DESIGN rule 2), so no maintain or archive
- * run works on the parent meanwhile. Every DDL goes through the DdlExecutor; in a dry run the executor
- * records create / `-- load` / attach and nothing is downloaded, created or recorded.
- *
- * A restored partition that is still expired is archived again by the next archive run: its object
- * and manifest exist already and are kept (written once); verification compares the stored object
- * with the restored rows, which match, and the partition is dropped again.
- *
- * @throws ConfigError for invalid options (a target in attach mode, a name over 63 bytes);
- *   ArchiveError when there is no archive, the manifest is invalid or names another partition, an
- *   object's checksum differs, the target holds other rows (or, in attach mode, other generated
- *   columns than the parent), the parent's columns changed (attach mode), a generated column computes
- *   other values than archived, the parent's lock is held by another run, or Postgres refuses the
- *   ATTACH; LockTimeoutError when a DDL statement kept timing out.
+ * Steps 2-4 of the restore job (run/run-restore.ts `restorePartition` describes them in full): check
+ * the target, download and check the objects, create and load the target and check it against the
+ * manifest, then attach it in attach mode (run holds the parent's lock then). Every step goes through
+ * `run.exec`, so a dry run records create / `-- load` / attach and downloads, creates and records nothing.
+ * @throws ArchiveError as restorePartition describes; LockTimeoutError when a DDL statement kept timing out.
  */
 export async function restoreArchive(run: RestoreRun): Promise<RestoreOutcome> {
   const { ctx, exec, manifest, record } = run;
