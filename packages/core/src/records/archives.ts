@@ -77,18 +77,13 @@ export async function recordArchiveIntent(
   jobRunId: number | null,
 ): Promise<LiveArchive | null> {
   const { parent, partition } = archive;
-  const columns = liveColumns(sql);
   // The conflict target's predicate must match archive_live_partition's text for Postgres to infer it.
   const [created] = await sql<LiveArchive[]>`
     insert into partkeeper.archive (parent_schema, parent_name, partition_schema, partition_name, bound_expression, state, job_run_id)
     values (${parent.schema}, ${parent.name}, ${partition.schema}, ${partition.name}, ${archive.boundExpression}, 'intent', ${jobRunId})
     on conflict (partition_schema, partition_name) where state not in ('dropped', 'kept') do nothing
-    returning ${columns}`;
-  if (created) return created;
-  const [existing] = await sql<LiveArchive[]>`
-    select ${columns} from partkeeper.archive
-    where partition_schema = ${partition.schema} and partition_name = ${partition.name} and state not in ${finished(sql)}`;
-  return existing ?? null;
+    returning ${liveColumns(sql)}`;
+  return created ?? (await selectLiveArchive(sql, partition));
 }
 
 /**
@@ -96,7 +91,10 @@ export async function recordArchiveIntent(
  * before partkeeper's schema exists).
  */
 export async function findLiveArchive(sql: Sql, partition: QualifiedName): Promise<LiveArchive | null> {
-  if ((await schemaVersion(sql)) < 3) return null;
+  return (await schemaVersion(sql)) < 3 ? null : selectLiveArchive(sql, partition);
+}
+
+async function selectLiveArchive(sql: Sql, partition: QualifiedName): Promise<LiveArchive | null> {
   const [row] = await sql<LiveArchive[]>`
     select ${liveColumns(sql)} from partkeeper.archive
     where partition_schema = ${partition.schema} and partition_name = ${partition.name} and state not in ${finished(sql)}`;
