@@ -67,8 +67,8 @@ export async function readRelation(sql: Sql, name: QualifiedName): Promise<Relat
 
 /** The default partition of `parent`, or null. */
 export async function readDefaultPartition(sql: Sql, parent: QualifiedName): Promise<QualifiedName | null> {
-  const [row] = await sql<RawPartitionRow[]>`
-    select n.nspname as schema, c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
+  const [row] = await sql<Pick<RawPartitionRow, "schema" | "name">[]>`
+    select n.nspname as schema, c.relname as name
     from pg_inherits i
     join pg_class c on c.oid = i.inhrelid
     join pg_namespace n on n.oid = c.relnamespace

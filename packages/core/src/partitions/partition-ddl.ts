@@ -103,11 +103,29 @@ export function createPartitionViaDefaultSql(options: {
   return [
     `LOCK TABLE ${quoteQualified(parent)} IN SHARE ROW EXCLUSIVE MODE`,
     `LOCK TABLE ${quoteQualified(defaultPartition)} IN ACCESS EXCLUSIVE MODE`,
-    `CREATE TABLE ${quoteQualified(partition)} (LIKE ${quoteQualified(parent)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)`,
+    createLikeParentSql(partition, parent),
     `WITH moved AS (DELETE FROM ${quoteQualified(defaultPartition)} WHERE ${boundsCondition(key, bounds)} RETURNING ${columnList}) ` +
       `INSERT INTO ${quoteQualified(partition)} (${columnList}) SELECT ${columnList} FROM moved`,
     attachPartitionSql(parent, partition, boundsClause(bounds)),
   ];
+}
+
+/**
+ * What a table created `LIKE` a parent takes from it: defaults, NOT NULL and CHECK constraints, the
+ * generation expressions of generated columns (without INCLUDING GENERATED a generated column of the
+ * parent becomes a plain column, and ATTACH refuses the table: `column "g" in child table must be a
+ * generated column`), storage settings and comments. Not indexes: ATTACH builds the parent's.
+ */
+const LIKE_PARENT_OPTIONS = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS";
+
+/**
+ * `CREATE TABLE "s"."t" (LIKE "s"."parent" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED
+ * INCLUDING STORAGE INCLUDING COMMENTS)` (`LIKE_PARENT_OPTIONS`): same columns as the parent, generated
+ * ones computed by Postgres on load; not partitioned, no indexes (an ATTACH builds the parent's
+ * indexes on it). For a new partition filled from the default partition, and for a restore target.
+ */
+export function createLikeParentSql(target: QualifiedName, parent: QualifiedName): string {
+  return `CREATE TABLE ${quoteQualified(target)} (LIKE ${quoteQualified(parent)} ${LIKE_PARENT_OPTIONS})`;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { DdlExecutor } from "../db/ddl-executor.ts";
 import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
-import { attachPartitionSteps, dropTableSql } from "../partitions/partition-ddl.ts";
+import { attachPartitionSteps, createLikeParentSql, dropTableSql } from "../partitions/partition-ddl.ts";
 import { openDuckdb } from "../parquet/duckdb-session.ts";
 import { duckdbKeySummary, postgresKeySummary } from "../parquet/parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../parquet/quote.ts";
@@ -22,7 +22,6 @@ import {
   checkBoundExpression,
   checkTableName,
   createFromManifestSql,
-  createLikeParentSql,
   defaultRestoreTarget,
   loadCommentSql,
 } from "./restore-sql.ts";

@@ -33,25 +33,6 @@ export function checkTableName(name: string): string | null {
 }
 
 /**
- * What a table created `LIKE` a parent takes from it: defaults, NOT NULL and CHECK constraints, the
- * generation expressions of generated columns (without INCLUDING GENERATED a generated column of the
- * parent becomes a plain column, and ATTACH refuses the table: `column "g" in child table must be a
- * generated column`), storage settings and comments. The same list partitions/partition-ddl.ts
- * `createPartitionViaDefaultSql` uses for a new partition. Not indexes: ATTACH builds the parent's.
- */
-const LIKE_PARENT_OPTIONS = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS";
-
-/**
- * `CREATE TABLE "s"."t" (LIKE "s"."parent" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED
- * INCLUDING STORAGE INCLUDING COMMENTS)` (`LIKE_PARENT_OPTIONS`): same columns as the parent, generated
- * ones computed by Postgres on load; not partitioned, no indexes (an ATTACH builds the parent's
- * indexes on it; a side table is for reading back).
- */
-export function createLikeParentSql(target: QualifiedName, parent: QualifiedName): string {
-  return `CREATE TABLE ${quoteQualified(target)} (LIKE ${quoteQualified(parent)} ${LIKE_PARENT_OPTIONS})`;
-}
-
-/**
  * `CREATE TABLE "s"."t" ("id" bigint, "amount" numeric(12,2), ...)` from the manifest's columns, for a
  * side table whose parent no longer exists (or no longer has the archived columns). `pgType` is
  * `format_type()` text; restore-partition.ts checks each with `to_regtype` before this SQL runs.
