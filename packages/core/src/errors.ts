@@ -42,3 +42,8 @@ export class ArchiveVerificationError extends ArchiveError {
 export class ArchiveConflictError extends ArchiveError {
   override readonly name = "ArchiveConflictError";
 }
+
+/** A migration step refused or failed: a changed spec, a step out of order, a verification difference. */
+export class MigrationError extends Error {
+  override readonly name = "MigrationError";
+}

@@ -119,6 +119,10 @@ export function configDocTables(schema: JsonSchema = configJsonSchema()): Map<st
     const asUnderRows = [...asUnder].map(([strategy, fields]): Row => [fields.join(", "), "", "", `As under ${code(strategy)}.`]);
     tables.set(strategies[i]!, table([...freshRows, ...asUnderRows]));
   });
+  const migrationItems = schema.properties?.migrations?.items;
+  for (const kind of migrationItems?.oneOf ?? migrationItems?.anyOf ?? []) {
+    tables.set(`migration-${String(kind.properties?.kind?.const)}`, table(rows(kind)));
+  }
   return tables;
 }
 

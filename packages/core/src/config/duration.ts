@@ -1,4 +1,4 @@
-import { Duration } from "luxon";
+import { DateTime, Duration } from "luxon";
 
 /** Calendar units partkeeper accepts in a retention, widest first. */
 export const DURATION_UNITS = ["years", "quarters", "months", "weeks", "days", "hours"] as const;
@@ -54,4 +54,9 @@ export function approximateHours(d: CalendarDuration): number {
     (d.days ?? 0) * 24 +
     (d.hours ?? 0)
   );
+}
+
+/** `instant` plus `duration`, with calendar arithmetic in UTC (a month after Jan 31 is Feb 28 or 29). */
+export function addCalendarDuration(instant: Date, duration: CalendarDuration): Date {
+  return DateTime.fromJSDate(instant, { zone: "UTC" }).plus(duration).toJSDate();
 }

@@ -189,6 +189,69 @@ const tablePolicy = z
 /** A policy as parsed: `parent` in place of the `schema` and `table` fields (per strategy). */
 type WithParent<T> = T extends unknown ? Omit<T, "schema" | "table"> & { readonly parent: QualifiedName } : never;
 
+/** How a batched migration sizes and paces its batches. */
+const migrationBatch = z.strictObject({
+  targetMs: z
+    .int()
+    .min(10)
+    .max(60_000)
+    .default(500)
+    .describe(
+      "Target duration of one backfill batch, ms: the batch size grows or shrinks after each batch to meet it " +
+        "(GitLab's batched background migrations tune batch sizes the same way). Each batch is one short transaction.",
+    ),
+  initialSize: z.int().min(1).max(1_000_000).default(1000).describe("Rows in the first batch."),
+  maxSize: z.int().min(1).max(10_000_000).default(100_000).describe("Most rows in one batch, whatever `targetMs` allows."),
+  pauseMs: z
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(0)
+    .describe("Pause between batches, ms, to leave the database room for the application."),
+});
+
+/** Ids name partkeeper's records and capture tables: short, lowercase, no quoting surprises. */
+const migrationId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, "must be 1-48 characters of a-z, 0-9, _ and -, starting with a letter or digit")
+  .describe("Stable name of the migration: its records are kept under it. Reusing it with another table or column is refused.");
+
+const partitionTableMigration = z
+  .strictObject({
+    id: migrationId,
+    kind: z.literal("partition-table").describe("Turn a live, unpartitioned table into a partitioned one (capture, backfill, verify, swap)."),
+    schema: identifier.default("public").describe("Schema of the table to convert."),
+    table: identifier.describe(
+      "The unpartitioned table. The config's `tables` must have its policy (strategy, interval or step, premake, retention), " +
+        "which the partitioned table gets; after the swap it is an ordinary parent, maintained and archived by the other jobs.",
+    ),
+    column: identifier.describe("The partition key column. It must be NOT NULL and hold no NULLs."),
+    batch: migrationBatch.default({ targetMs: 500, initialSize: 1000, maxSize: 100_000, pauseMs: 0 }).describe("Backfill batch sizing and pacing."),
+    swap: z
+      .enum(["manual", "auto"])
+      .default("manual")
+      .describe(
+        "`manual`: `migrate run` stops once the copy is verified, and `migrate swap` (or the Lambda event " +
+          '`{"job":"migrate","action":"swap","id":...}`) swaps. `auto`: `migrate run` swaps as soon as verification passes.',
+      ),
+    finalizeAfter: z
+      .string()
+      .default("7 days")
+      .pipe(calendarDuration)
+      .describe(
+        "Grace period after the swap during which `migrate rollback` can swap back; after it `migrate run` finalizes: " +
+          "drops the retired table and the reverse capture.",
+      ),
+  })
+  .transform((m) => {
+    const { schema, table, ...rest } = m;
+    return { ...rest, table: qualifiedName(schema, table) };
+  });
+
+const migrationSpec = z.discriminatedUnion("kind", [partitionTableMigration], {
+  error: (issue) => (issue.code === "invalid_union" ? "kind must be one of partition-table" : undefined),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of `partkeeper.schema.json`, for editor completion; partkeeper ignores it."),
@@ -230,6 +293,10 @@ export const configSchema = z
           "before the step is reported failed.",
       ),
     tables: z.array(tablePolicy).min(1, "must list at least one table").describe("One policy per partitioned parent table."),
+    migrations: z
+      .array(migrationSpec)
+      .default([])
+      .describe("Batched online migrations, advanced by `partkeeper migrate` and the scheduled `migrate` job (docs/migrate.md)."),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -240,6 +307,20 @@ export const configSchema = z
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["tables", i, "table"], message: "is listed twice" });
       seen.add(key);
     });
+    const ids = new Set<string>();
+    c.migrations.forEach((m, i) => {
+      if (!m.table) return;
+      if (ids.has(m.id)) ctx.addIssue({ code: "custom", path: ["migrations", i, "id"], message: "is used twice" });
+      ids.add(m.id);
+      const policy = c.tables.find((t) => t.parent && t.parent.schema === m.table.schema && t.parent.name === m.table.name);
+      if (!policy) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["migrations", i, "table"],
+          message: `has no policy in tables: add { "schema": ${JSON.stringify(m.table.schema)}, "table": ${JSON.stringify(m.table.name)}, "strategy": ... } so partkeeper knows how to partition it`,
+        });
+      }
+    });
   });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -249,3 +330,5 @@ export type RangeTimePolicy = Extract<TablePolicy, { strategy: "range-time" }>;
 export type RangeIntegerPolicy = Extract<TablePolicy, { strategy: "range-integer" }>;
 export type ListPolicy = Extract<TablePolicy, { strategy: "list" }>;
 export type HashPolicy = Extract<TablePolicy, { strategy: "hash" }>;
+export type MigrationSpec = Config["migrations"][number];
+export type PartitionTableSpec = Extract<MigrationSpec, { kind: "partition-table" }>;

@@ -13,7 +13,15 @@ export interface DdlStep {
   readonly description: string;
   readonly statements: ReadonlyArray<string>;
   readonly transaction: boolean;
+  /** REPEATABLE READ: every statement of the step sees one snapshot (a capture drain relies on it). */
+  readonly isolation?: "repeatable read";
 }
+
+/**
+ * Work done in a transaction step's own transaction after its statements, on the same connection
+ * (a record update that must commit or roll back with the DDL, a read that needs the step's locks).
+ */
+export type InTransaction = (tx: Sql) => Promise<void>;
 
 export interface DdlExecutorOptions {
   readonly sql: Sql;
@@ -70,14 +78,15 @@ export class DdlExecutor {
    * Throws LockTimeoutError (cause: the last Postgres error) when every attempt timed out;
    * other errors are thrown at once, the transaction rolled back.
    */
-  async run(step: DdlStep): Promise<DdlResult> {
+  async run(step: DdlStep, inTransaction?: InTransaction): Promise<DdlResult> {
+    if (inTransaction && !step.transaction) throw new Error(`${step.description}: work in the transaction needs a transaction step`);
     this.log.push(step);
     if (this.options.dryRun) return [];
     const { attempts, backoffMs = 250, logger } = this.options;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
-        const result = await this.attempt(step);
+        const result = await this.attempt(step, inTransaction);
         logger.info("ddl applied", { step: step.description, attempt, durationMs: Date.now() - started });
         return result;
       } catch (error) {
@@ -110,14 +119,15 @@ export class DdlExecutor {
     return result;
   }
 
-  private async attempt(step: DdlStep): Promise<DdlResult> {
+  private async attempt(step: DdlStep, inTransaction?: InTransaction): Promise<DdlResult> {
     const { sql, lockTimeoutMs } = this.options;
     const timeout = `${lockTimeoutMs}ms`;
     if (step.transaction) {
-      return sql.begin(async (tx) => {
+      return sql.begin(step.isolation ? `isolation level ${step.isolation}` : "", async (tx) => {
         await tx`select set_config('lock_timeout', ${timeout}, true)`;
         const counts: number[] = [];
         for (const statement of step.statements) counts.push((await tx.unsafe(statement)).count);
+        if (inTransaction) await inTransaction(tx as unknown as Sql);
         return counts;
       });
     }

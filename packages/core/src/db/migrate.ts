@@ -4,12 +4,14 @@ import { quoteIdent } from "./sql-text.ts";
 import { sql as init } from "./migrations/0001-init.ts";
 import { sql as restore } from "./migrations/0002-restore.ts";
 import { sql as archiveGuard } from "./migrations/0003-archive-guard.ts";
+import { sql as dataMigration } from "./migrations/0004-data-migration.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 1, sql: init },
   { version: 2, sql: restore },
   { version: 3, sql: archiveGuard },
+  { version: 4, sql: dataMigration },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

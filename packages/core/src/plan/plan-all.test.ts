@@ -69,8 +69,19 @@ describe("planAll", () => {
     expect(plans[2]!.actions).toEqual([]);
     expect(plans[2]!.error).toBeInstanceOf(UnmanageableTableError);
     expect(plans[2]!.error!.message).toBe(
-      "public.plain is not partitioned: convert it first (partkeeper migrate, later) or remove it from the config",
+      "public.plain is not partitioned: convert it with a migration of kind partition-table (docs/migrate.md) or remove it from the config",
     );
+  });
+
+  test("a table that is not partitioned yet but a migration converts: nothing to plan, no error", () => {
+    const migrations = parseConfig({
+      tables: [{ table: "plain", strategy: "hash", modulus: 2 }],
+      migrations: [{ id: "partition-plain", kind: "partition-table", table: "plain", column: "id" }],
+    }).migrations;
+    const [plan] = planAll({ ...config, tables: [config.tables[2]!], migrations }, snapshot, { unfinishedArchives: [] }, now, { future: true, expired: true });
+    expect(plan!.error).toBeNull();
+    expect(plan!.actions).toEqual([]);
+    expect(plan!.waitingFor).toBe("not partitioned yet: migration partition-plain converts it (partkeeper migrate status)");
   });
 
   test("an unmanageable parent gets its error and no actions; the others are still planned", () => {

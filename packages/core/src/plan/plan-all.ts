@@ -14,6 +14,8 @@ export interface ParentPlan {
   readonly actions: ReadonlyArray<Action>;
   /** Why this parent cannot be planned (usually UnmanageableTableError); then `actions` is empty. */
   readonly error: Error | null;
+  /** Set when the table is not partitioned yet and a migration of the config converts it: nothing to plan until its swap. */
+  readonly waitingFor?: string;
 }
 
 /** What the planner reads of partkeeper's own records. */
@@ -56,8 +58,13 @@ export function planAll(
         const parent = snapshot.parents.find((p) => sameName(p.parent, name));
         if (!parent) {
           if (snapshot.notPartitioned.some((n) => sameName(n, name))) {
+            const migration = config.migrations.find((m) => sameName(m.table, name));
+            if (migration) {
+              const waitingFor = `not partitioned yet: migration ${migration.id} converts it (partkeeper migrate status)`;
+              return Object.freeze({ parent: name, actions: Object.freeze([]), error: null, waitingFor });
+            }
             throw new UnmanageableTableError(
-              `${displayName(name)} is not partitioned: convert it first (partkeeper migrate, later) or remove it from the config`,
+              `${displayName(name)} is not partitioned: convert it with a migration of kind partition-table (docs/migrate.md) or remove it from the config`,
             );
           }
           throw new UnmanageableTableError(

@@ -41,7 +41,12 @@ const MAX_LIST_SUFFIX_BYTES = 40;
  * @param now the clock's current instant (UTC); only range-time uses it.
  * @throws UnmanageableTableError when a catalog bound cannot be read.
  */
-export function planFuturePartitions(policy: TablePolicy, parent: ParentInfo, now: Date): ReadonlyArray<Action> {
+export function planFuturePartitions(
+  policy: TablePolicy,
+  parent: ParentInfo,
+  now: Date,
+  options: FuturePartitionsOptions = {},
+): ReadonlyArray<Action> {
   const taken = new Set(parent.partitions.map((p) => p.name.name));
   const existingDefault = parent.partitions.find((p) => p.bounds.kind === "default");
   const viaDefault = existingDefault ? qualifiedName(existingDefault.name.schema, existingDefault.name.name) : null;
@@ -68,6 +73,7 @@ export function planFuturePartitions(policy: TablePolicy, parent: ParentInfo, no
         currentSlot: axis.slotOf(nowKey),
         premake: policy.premake,
         expiredAtOrBelow: policy.retention ? axis.minus(nowKey, policy.retention) : null,
+        coverFrom: coverFromKey(axis, options.coverFrom),
       });
       createRanges(axis, pieces);
       break;
@@ -83,6 +89,7 @@ export function planFuturePartitions(policy: TablePolicy, parent: ParentInfo, no
         currentSlot: current,
         premake: policy.premake,
         expiredAtOrBelow: maxKey !== null && policy.retention !== undefined ? maxKey - BigInt(policy.retention) : null,
+        coverFrom: coverFromKey(axis, options.coverFrom),
       });
       createRanges(axis, pieces);
       break;
@@ -122,6 +129,18 @@ export function planFuturePartitions(policy: TablePolicy, parent: ParentInfo, no
     actions.push(createDefaultPartitionAction(parent.parent, partition));
   }
   return Object.freeze(actions);
+}
+
+export interface FuturePartitionsOptions {
+  /**
+   * A key literal (as Postgres prints it, TimeZone UTC) from whose slot on range slots are covered too,
+   * even below the current one: a migration's lowest key, so every row of the table it copies has a partition.
+   */
+  readonly coverFrom?: string | null;
+}
+
+function coverFromKey(axis: RangeAxis, literal: string | null | undefined): RangeKey | null {
+  return literal === null || literal === undefined ? null : axis.parse(literal);
 }
 
 /**

@@ -61,6 +61,8 @@ export interface RangePiecesOptions {
   readonly premake: number;
   /** Pieces whose upper bound is at or below this key are expired by retention and not created; null: none. */
   readonly expiredAtOrBelow: RangeKey | null;
+  /** Also cover every slot from the one holding this key (a table's lowest key, when a migration creates its partitions); null: none. */
+  readonly coverFrom?: RangeKey | null;
 }
 
 /**
@@ -87,6 +89,8 @@ export function planRangePieces(options: RangePiecesOptions): RangePiece[] {
       if (isFiniteKey(bound) && (earliest === null || bound < earliest)) earliest = bound;
     }
   }
+  const { coverFrom = null } = options;
+  if (coverFrom !== null && (earliest === null || coverFrom < earliest)) earliest = coverFrom;
   let start = currentSlot;
   if (earliest !== null && earliest < currentSlot) start = axis.slotOf(earliest);
   if (expiredAtOrBelow !== null && isFiniteKey(expiredAtOrBelow)) {

@@ -114,7 +114,7 @@ export const at = (iso: string): Date => new Date(iso);
  * checkManageable once per parent; planFuturePartitions and planExpiredPartitions take a checked parent.
  */
 export function planChecked(policy: TablePolicy, parentInfo: ParentInfo, now: Date, part: "future" | "expired"): ReadonlyArray<Action> {
-  const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, tables: [policy] };
+  const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, tables: [policy], migrations: [] };
   const snapshot: CatalogSnapshot = { parents: [parentInfo], missing: [], notPartitioned: [] };
   const which: PlanWhich = { future: part === "future", expired: part === "expired" };
   const [plan] = planAll(config, snapshot, { unfinishedArchives: [] }, now, which);

@@ -62,7 +62,7 @@ export function formatJobSummary(summary: JobSummary): string {
     const head =
       p.status === "skipped" || p.status === "failed" || p.actions.length === 0
         ? p.status === "ok"
-          ? "nothing to do"
+          ? (p.message ?? "nothing to do")
           : `${p.status.toUpperCase()}: ${p.message}`
         : `${summary.dryRun ? "would create" : "created"} ${created}, ${summary.dryRun ? "would archive" : "archived"} ${archived}, ${summary.dryRun ? "would drop" : "dropped"} ${dropped}`;
     lines.push(`  ${displayName(p.parent)}: ${head}`);

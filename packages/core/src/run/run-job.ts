@@ -145,6 +145,7 @@ async function runParent(
   const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, records, now, which);
   if (!plan) throw new Error(`no plan for ${displayName(name)}`);
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
+  if (plan.waitingFor) return { parent: name, status: "ok", message: plan.waitingFor, actions: [] };
   const info = snapshot.parents[0]!;
 
   const exec = jobDdlExecutor(ctx, dryRun);

@@ -1,0 +1,158 @@
+import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
+import { qualifiedName, type QualifiedName } from "../identifier.ts";
+
+/**
+ * Change capture (DESIGN rule 10; pg-osc's audit table, GitLab's sync trigger): a row trigger on the
+ * watched table appends the primary key of every inserted, updated or deleted row to a capture
+ * table; a drain re-copies those keys from the watched table into the copy, whole rows, whatever
+ * happened to them in between (a key deleted since is deleted from the copy). Because a drain reads
+ * the rows' current state, replays are idempotent and their order does not matter, and a key
+ * captured again after a drain is simply drained again.
+ *
+ * `forward` watches the source while it is copied; `reverse` watches the new table after the swap
+ * and keeps the retired one current, so a rollback loses no write. TRUNCATE, which row triggers do
+ * not see, is refused on a watched table for as long as the capture is installed.
+ */
+
+export type CaptureDirection = "forward" | "reverse";
+
+/** A key column: its name and `format_type` text (casts of bind parameters). */
+export interface KeyColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface Capture {
+  /** The migration's id: names the capture table, function and triggers. */
+  readonly id: string;
+  readonly direction: CaptureDirection;
+  /** The table whose writes are captured. */
+  readonly watched: QualifiedName;
+  /** The watched table's primary key (the source's, in both directions). */
+  readonly keys: ReadonlyArray<KeyColumn>;
+}
+
+/** Schema of partkeeper's own objects. */
+const SCHEMA = "partkeeper";
+
+/** `partkeeper."<id>.<direction>"`: the capture table; the trigger function has the same name. */
+export function captureTable(capture: Pick<Capture, "id" | "direction">): QualifiedName {
+  return qualifiedName(SCHEMA, `${capture.id}.${capture.direction}`);
+}
+
+/** Trigger names on the watched table (a trigger name is per table). */
+function triggerNames(capture: Capture): { rows: string; truncate: string } {
+  const base = `partkeeper_${capture.id}_${capture.direction}`;
+  return { rows: base, truncate: `${base}_truncate` };
+}
+
+const keyList = (keys: ReadonlyArray<KeyColumn>, prefix = "") => keys.map((k) => `${prefix}${quoteIdent(k.name)}`).join(", ");
+
+/** The capture table and its trigger function (no trigger yet: see installCaptureTriggerSql). */
+export function createCaptureSql(capture: Capture): string[] {
+  const table = quoteQualified(captureTable(capture));
+  const columns = capture.keys.map((k) => `${quoteIdent(k.name)} ${k.type} not null`).join(", ");
+  const insert = (row: "new" | "old") => `insert into ${table} (${keyList(capture.keys)}) values (${keyList(capture.keys, `${row}.`)});`;
+  const sameKey = capture.keys.map((k) => `old.${quoteIdent(k.name)} is not distinct from new.${quoteIdent(k.name)}`).join(" and ");
+  const message = `${capture.watched.schema}.${capture.watched.name} is being migrated by partkeeper (migration ${capture.id}): TRUNCATE is refused until the migration is finalized or rolled back`;
+  const body = [
+    "begin",
+    "  if tg_op = 'TRUNCATE' then",
+    `    raise exception using errcode = 'object_not_in_prerequisite_state', message = ${literal(message)};`,
+    "  end if;",
+    `  if tg_op = 'DELETE' or (tg_op = 'UPDATE' and not (${sameKey})) then ${insert("old")} end if;`,
+    `  if tg_op in ('INSERT', 'UPDATE') then ${insert("new")} end if;`,
+    "  return null;",
+    "end",
+  ].join("\n");
+  const delimiter = "$partkeeper_capture$";
+  if (body.includes(delimiter)) throw new Error(`capture of ${capture.id}: a column name contains ${delimiter}`);
+  return [
+    `create table ${table} (capture_id bigint generated always as identity primary key, ${columns})`,
+    `create function ${table}() returns trigger language plpgsql as ${delimiter}\n${body}\n${delimiter}`,
+  ];
+}
+
+/**
+ * Installs the triggers on the watched table. CREATE TRIGGER takes SHARE ROW EXCLUSIVE on it, so
+ * once these statements hold their lock no write to it is in flight: a key read in the same
+ * transaction (the backfill boundary) is exact (pgroll #583). `ENABLE ALWAYS` keeps capturing
+ * under `session_replication_role = replica` (logical replication apply, pg_restore).
+ */
+export function installCaptureTriggerSql(capture: Capture): string[] {
+  const watched = quoteQualified(capture.watched);
+  const fn = quoteQualified(captureTable(capture));
+  const names = triggerNames(capture);
+  return [
+    `create trigger ${quoteIdent(names.rows)} after insert or update or delete on ${watched} for each row execute function ${fn}()`,
+    `create trigger ${quoteIdent(names.truncate)} before truncate on ${watched} for each statement execute function ${fn}()`,
+    `alter table ${watched} enable always trigger ${quoteIdent(names.rows)}`,
+    `alter table ${watched} enable always trigger ${quoteIdent(names.truncate)}`,
+  ];
+}
+
+/** Removes the triggers from `watched` (the watched table's current name, which a swap changes). */
+export function dropCaptureTriggerSql(capture: Capture, watched: QualifiedName = capture.watched): string[] {
+  const names = triggerNames(capture);
+  return [
+    `drop trigger if exists ${quoteIdent(names.rows)} on ${quoteQualified(watched)}`,
+    `drop trigger if exists ${quoteIdent(names.truncate)} on ${quoteQualified(watched)}`,
+  ];
+}
+
+/** Drops the capture table and function (after its triggers). */
+export function dropCaptureSql(capture: Pick<Capture, "id" | "direction">): string[] {
+  const table = quoteQualified(captureTable(capture));
+  return [`drop function if exists ${table}()`, `drop table if exists ${table}`];
+}
+
+/** What a drain copies: keys captured on `from`, whole rows re-copied into `to`. */
+export interface Drain {
+  readonly capture: Capture;
+  /** Where current rows are read (the watched table's name at drain time). */
+  readonly from: QualifiedName;
+  /** Where they are written. */
+  readonly to: QualifiedName;
+  /** Columns written (every column but generated ones), in table order. */
+  readonly columns: ReadonlyArray<string>;
+}
+
+/**
+ * The three statements of one drain of at most `limit` captured changes (null: all of them):
+ * delete the captured keys from `to`, insert their current rows from `from`, delete the drained
+ * capture rows. Each statement picks the same capture rows only when all three see one snapshot:
+ * run them in a REPEATABLE READ transaction, or (a swap) in any transaction holding a lock that
+ * excludes every writer of the watched table. Row counts: [deleted, inserted, drained].
+ */
+export function drainSql(drain: Drain, limit: number | null): string[] {
+  const table = quoteQualified(captureTable(drain.capture));
+  const keys = drain.capture.keys;
+  const picked =
+    limit === null
+      ? `select ${keyList(keys)} from ${table}`
+      : `select ${keyList(keys)} from ${table} where capture_id in (select capture_id from ${table} order by capture_id limit ${Math.trunc(limit)})`;
+  const match = (alias: string) => keys.map((k) => `${alias}.${quoteIdent(k.name)} = c.${quoteIdent(k.name)}`).join(" and ");
+  const columns = drain.columns.map(quoteIdent).join(", ");
+  const consumed =
+    limit === null
+      ? `delete from ${table}`
+      : `delete from ${table} where capture_id in (select capture_id from ${table} order by capture_id limit ${Math.trunc(limit)})`;
+  return [
+    `delete from ${quoteQualified(drain.to)} t using (select distinct * from (${picked}) p) c where ${match("t")}`,
+    `insert into ${quoteQualified(drain.to)} (${columns}) overriding system value ` +
+      `select ${drain.columns.map((c) => `f.${quoteIdent(c)}`).join(", ")} from ${quoteQualified(drain.from)} f ` +
+      `where exists (select 1 from (${picked}) c where ${match("f")})`,
+    consumed,
+  ];
+}
+
+/** `select count(*)` of captured changes not yet drained. */
+export function pendingCaptureSql(capture: Pick<Capture, "id" | "direction">): string {
+  return `select count(*)::int8 as pending from ${quoteQualified(captureTable(capture))}`;
+}
+
+/** A condition true for rows of alias `t` whose key has a captured change not yet drained (verification skips them). */
+export function capturedKeyCondition(capture: Capture, alias: string): string {
+  const match = capture.keys.map((k) => `c.${quoteIdent(k.name)} = ${alias}.${quoteIdent(k.name)}`).join(" and ");
+  return `exists (select 1 from ${quoteQualified(captureTable(capture))} c where ${match})`;
+}

@@ -1,0 +1,159 @@
+import type { IndexKey, ShapeIndex, TableShape } from "../../catalog/read-table-shape.ts";
+import type { TablePolicy } from "../../config/schema.ts";
+import { literal, quoteIdent, quoteQualified } from "../../db/sql-text.ts";
+import type { QualifiedName } from "../../identifier.ts";
+import { METHOD_OF_STRATEGY } from "../../plan/check-manageable.ts";
+import type { Action } from "../../plan/actions.ts";
+import { createDefaultPartitionSql, createPartitionOfSql } from "../../partitions/partition-ddl.ts";
+import { createCaptureSql, drainSql, dropCaptureSql, dropCaptureTriggerSql, installCaptureTriggerSql, type Drain } from "../capture.ts";
+import { forwardCapture, reverseCapture, type PartitionTableLayout } from "./layout.ts";
+
+/**
+ * Pure SQL of the partition-table migration's steps (exact output unit-tested). The copy gets what
+ * `CREATE TABLE ... (LIKE ...)` carries (defaults, identity, generated columns, CHECK and NOT NULL
+ * constraints, column comments, storage, compression), then the table comment, a primary key of
+ * the source's key plus the partition key, the unique constraints (all include the partition key:
+ * checkSource refused the others), every other index rebuilt from its catalog parts, the outgoing
+ * foreign keys, and the partitions the planner gives it.
+ */
+
+/** Rebuilds one key part of an index: column or `(expression)`, collation, operator class, order. */
+function indexKeySql(key: IndexKey): string {
+  const parts = [key.column !== null ? quoteIdent(key.column) : `(${key.expression})`];
+  if (key.collation) parts.push(`COLLATE ${quoteQualified(key.collation)}`);
+  if (key.opclass) parts.push(quoteQualified(key.opclass));
+  if (key.descending) parts.push("DESC");
+  // Defaults are NULLS LAST ascending, NULLS FIRST descending (CREATE INDEX).
+  if (key.nullsFirst && !key.descending) parts.push("NULLS FIRST");
+  if (!key.nullsFirst && key.descending) parts.push("NULLS LAST");
+  return parts.join(" ");
+}
+
+/** `CREATE [UNIQUE] INDEX ON <table> USING <method> (...) [INCLUDE (...)] [WHERE ...]` (Postgres names it). */
+export function createIndexSql(table: QualifiedName, index: ShapeIndex): string {
+  const include = index.include.length ? ` INCLUDE (${index.include.map(quoteIdent).join(", ")})` : "";
+  const where = index.predicate ? ` WHERE ${index.predicate}` : "";
+  return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ON ${quoteQualified(table)} USING ${quoteIdent(index.method)} (${index.keys.map(indexKeySql).join(", ")})${include}${where}`;
+}
+
+/**
+ * Prepare's first step, one transaction: the copy, its keys, indexes and foreign keys, its
+ * partitions (`creates`: the planner's create actions for the final table's name, applied to the
+ * copy), and both capture tables with their trigger functions. Nothing touches the source but a read
+ * of its definition.
+ */
+export function prepareSql(id: string, layout: PartitionTableLayout, shape: TableShape, policy: TablePolicy, creates: ReadonlyArray<Action>): string[] {
+  const twin = quoteQualified(layout.twin);
+  const method = METHOD_OF_STRATEGY[policy.strategy].toUpperCase();
+  const statements = [
+    `CREATE TABLE ${twin} (LIKE ${quoteQualified(layout.table)} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED ` +
+      `INCLUDING CONSTRAINTS INCLUDING COMMENTS INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY ${method} (${quoteIdent(layout.column)})`,
+  ];
+  if (shape.comment !== null) statements.push(`COMMENT ON TABLE ${twin} IS ${literal(shape.comment)}`);
+  const primaryKey = [...layout.keys.map((k) => k.name), ...(layout.keys.some((k) => k.name === layout.column) ? [] : [layout.column])];
+  statements.push(`ALTER TABLE ${twin} ADD PRIMARY KEY (${primaryKey.map(quoteIdent).join(", ")})`);
+  for (const index of shape.indexes) {
+    if (index.constraint === "p") continue;
+    if (index.constraint === "u") {
+      statements.push(`ALTER TABLE ${twin} ADD UNIQUE (${index.keys.map((k) => quoteIdent(k.column!)).join(", ")})`);
+    } else {
+      statements.push(createIndexSql(layout.twin, index));
+    }
+  }
+  for (const fk of shape.foreignKeys) statements.push(`ALTER TABLE ${twin} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
+  for (const action of creates) {
+    if (action.kind === "create-partition") statements.push(createPartitionOfSql(layout.twin, action.partition, action.bounds));
+    if (action.kind === "create-default-partition") statements.push(createDefaultPartitionSql(layout.twin, action.partition));
+  }
+  statements.push(...createCaptureSql(forwardCapture(id, layout)), ...createCaptureSql(reverseCapture(id, layout)));
+  return statements;
+}
+
+/** Forward drain: captured keys of the source re-copied into the copy. */
+export function forwardDrain(id: string, layout: PartitionTableLayout): Drain {
+  return { capture: forwardCapture(id, layout), from: layout.table, to: layout.twin, columns: layout.columns };
+}
+
+/** Reverse drain (after the swap): captured keys of the new table re-copied into the retired one. */
+export function reverseDrain(id: string, layout: PartitionTableLayout): Drain {
+  return { capture: reverseCapture(id, layout), from: layout.table, to: layout.retired, columns: layout.columns };
+}
+
+/**
+ * Carries sequence state from `from` to `to` (same columns): an identity column's own sequence is
+ * set to the other's last value; a serial column's shared sequence changes owner, so dropping the
+ * retired table later does not drop it.
+ */
+function carrySequencesSql(layout: PartitionTableLayout, from: QualifiedName, to: QualifiedName): string[] {
+  return layout.sequences.map((s) =>
+    s.identity
+      ? `SELECT setval(pg_get_serial_sequence(${literal(quoteQualified(to))}, ${literal(s.column)}), v) ` +
+        `FROM (SELECT pg_sequence_last_value(pg_get_serial_sequence(${literal(quoteQualified(from))}, ${literal(s.column)})::regclass) AS v) last WHERE v IS NOT NULL`
+      : `ALTER SEQUENCE ${quoteQualified(s.sequence)} OWNED BY ${quoteQualified(to)}.${quoteIdent(s.column)}`,
+  );
+}
+
+/** GRANTs the source has (other than its owner's), given on `to`. */
+function grantsSql(shape: TableShape, to: QualifiedName): string[] {
+  return shape.grants.map(
+    (g) => `GRANT ${g.privilege} ON ${quoteQualified(to)} TO ${g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee)}${g.grantable ? " WITH GRANT OPTION" : ""}`,
+  );
+}
+
+/**
+ * The swap, one transaction (run it under lock_timeout): lock source and copy, drain every captured
+ * change (no writer can add one while the lock is held), carry sequences, move the source to
+ * `<table>_retired` and the copy to `<table>`, carry grants, and turn capture around so the retired
+ * table keeps receiving every write until finalize (a rollback loses nothing).
+ */
+export function swapSql(id: string, layout: PartitionTableLayout, shape: TableShape): string[] {
+  const tableName = quoteIdent(layout.table.name);
+  return [
+    `LOCK TABLE ${quoteQualified(layout.table)}, ${quoteQualified(layout.twin)} IN ACCESS EXCLUSIVE MODE`,
+    ...drainSql(forwardDrain(id, layout), null),
+    ...carrySequencesSql(layout, layout.table, layout.twin),
+    ...dropCaptureTriggerSql(forwardCapture(id, layout)),
+    `ALTER TABLE ${quoteQualified(layout.table)} RENAME TO ${quoteIdent(layout.retired.name)}`,
+    `ALTER TABLE ${quoteQualified(layout.twin)} RENAME TO ${tableName}`,
+    ...installCaptureTriggerSql(reverseCapture(id, layout)),
+    ...grantsSql(shape, layout.table),
+  ];
+}
+
+/**
+ * The rollback, one transaction: lock both, drain the reverse capture into the retired table,
+ * carry sequences back, swap the names back and capture forward again. The copy is kept (current,
+ * by capture) so a later `migrate swap` can try again.
+ */
+export function rollbackSql(id: string, layout: PartitionTableLayout): string[] {
+  return [
+    `LOCK TABLE ${quoteQualified(layout.table)}, ${quoteQualified(layout.retired)} IN ACCESS EXCLUSIVE MODE`,
+    ...drainSql(reverseDrain(id, layout), null),
+    ...carrySequencesSql(layout, layout.table, layout.retired),
+    ...dropCaptureTriggerSql(reverseCapture(id, layout)),
+    `ALTER TABLE ${quoteQualified(layout.table)} RENAME TO ${quoteIdent(layout.twin.name)}`,
+    `ALTER TABLE ${quoteQualified(layout.retired)} RENAME TO ${quoteIdent(layout.table.name)}`,
+    ...installCaptureTriggerSql(forwardCapture(id, layout)),
+  ];
+}
+
+/** Prepare's second step: capture on the source (its short SHARE ROW EXCLUSIVE lock fixes the boundary). */
+export function installForwardCaptureSql(id: string, layout: PartitionTableLayout): string[] {
+  return installCaptureTriggerSql(forwardCapture(id, layout));
+}
+
+/** Finalize: the reverse capture and the retired table go; the partitioned table stays as it is. */
+export function finalizeSql(id: string, layout: PartitionTableLayout): string[] {
+  return [
+    ...dropCaptureTriggerSql(reverseCapture(id, layout)),
+    `DROP TABLE IF EXISTS ${quoteQualified(layout.retired)}`,
+    ...dropCaptureSql(forwardCapture(id, layout)),
+    ...dropCaptureSql(reverseCapture(id, layout)),
+  ];
+}
+
+/** Boundary query: the source's last primary key (text per column), read in the capture step's transaction. */
+export function boundarySql(layout: PartitionTableLayout): string {
+  const keys = layout.keys.map((k) => quoteIdent(k.name));
+  return `SELECT array[${keys.map((k) => `${k}::text`).join(", ")}] AS boundary FROM ${quoteQualified(layout.table)} ORDER BY ${keys.map((k) => `${k} DESC`).join(", ")} LIMIT 1`;
+}
