@@ -1,0 +1,72 @@
+import { describe, expect, test } from "vitest";
+import { qualifiedName } from "../../identifier.ts";
+import { createIndexSql, rollbackSql, swapSql } from "./partition-table-sql.ts";
+import type { PartitionTableLayout } from "./layout.ts";
+import type { TableShape } from "../../catalog/read-table-shape.ts";
+
+const layout: PartitionTableLayout = {
+  table: qualifiedName("public", "audit_log"),
+  twin: qualifiedName("public", "audit_log_partitioned"),
+  retired: qualifiedName("public", "audit_log_retired"),
+  column: "created_at",
+  keys: [{ name: "id", type: "bigint" }],
+  columns: ["id", "created_at"],
+  sequences: [
+    { column: "id", identity: true, sequence: qualifiedName("public", "audit_log_id_seq") },
+    { column: "n", identity: false, sequence: qualifiedName("public", "shared_seq") },
+  ],
+};
+
+describe("createIndexSql", () => {
+  test("rebuilds columns, expressions, collation, operator class, order, INCLUDE and predicate", () => {
+    const text = createIndexSql(layout.twin, {
+      name: "i",
+      method: "btree",
+      unique: false,
+      constraint: null,
+      keys: [
+        { column: "actor", expression: null, opclass: qualifiedName("pg_catalog", "text_pattern_ops"), collation: qualifiedName("pg_catalog", "C"), descending: false, nullsFirst: true },
+        { column: null, expression: "lower(detail ->> 'x'::text)", opclass: null, collation: null, descending: true, nullsFirst: false },
+        { column: "created_at", expression: null, opclass: null, collation: null, descending: true, nullsFirst: true },
+      ],
+      include: ["id"],
+      predicate: "detail IS NOT NULL",
+    });
+    expect(text).toBe(
+      `CREATE INDEX ON "public"."audit_log_partitioned" USING "btree" ("actor" COLLATE "pg_catalog"."C" "pg_catalog"."text_pattern_ops" NULLS FIRST, ` +
+        `(lower(detail ->> 'x'::text)) DESC NULLS LAST, "created_at" DESC) INCLUDE ("id") WHERE detail IS NOT NULL`,
+    );
+  });
+});
+
+describe("swap and rollback", () => {
+  const shape = { grants: [{ grantee: "reader", privilege: "SELECT", grantable: false }, { grantee: null, privilege: "INSERT", grantable: true }] } as unknown as TableShape;
+
+  test("swap: lock first, drain everything, carry sequences, rename, capture the other way, grant", () => {
+    const sql = swapSql("m", layout, shape);
+    expect(sql[0]).toBe(`LOCK TABLE "public"."audit_log", "public"."audit_log_partitioned" IN ACCESS EXCLUSIVE MODE`);
+    expect(sql[3]).toBe(`delete from "partkeeper"."m.forward"`);
+    expect(sql[4]).toContain(`setval(pg_get_serial_sequence('"public"."audit_log_partitioned"', 'id')`);
+    expect(sql[5]).toBe(`ALTER SEQUENCE "public"."shared_seq" OWNED BY "public"."audit_log_partitioned"."n"`);
+    const renames = sql.filter((s) => s.includes("RENAME"));
+    expect(renames).toEqual([
+      `ALTER TABLE "public"."audit_log" RENAME TO "audit_log_retired"`,
+      `ALTER TABLE "public"."audit_log_partitioned" RENAME TO "audit_log"`,
+    ]);
+    expect(sql.indexOf(renames[1]!)).toBeLessThan(sql.findIndex((s) => s.startsWith("create trigger") && s.includes("reverse")));
+    expect(sql.slice(-2)).toEqual([`GRANT SELECT ON "public"."audit_log" TO "reader"`, `GRANT INSERT ON "public"."audit_log" TO PUBLIC WITH GRANT OPTION`]);
+  });
+
+  test("rollback: lock, drain the reverse capture into the retired table, carry sequences back, rename back, capture forward again", () => {
+    const sql = rollbackSql("m", layout);
+    expect(sql[0]).toBe(`LOCK TABLE "public"."audit_log", "public"."audit_log_retired" IN ACCESS EXCLUSIVE MODE`);
+    expect(sql[1]).toMatch(/^delete from "public"\."audit_log_retired" t using/);
+    expect(sql[2]).toMatch(/^insert into "public"\."audit_log_retired" .* from "public"\."audit_log" f/);
+    expect(sql[5]).toBe(`ALTER SEQUENCE "public"."shared_seq" OWNED BY "public"."audit_log_retired"."n"`);
+    expect(sql.filter((s) => s.includes("RENAME"))).toEqual([
+      `ALTER TABLE "public"."audit_log" RENAME TO "audit_log_partitioned"`,
+      `ALTER TABLE "public"."audit_log_retired" RENAME TO "audit_log"`,
+    ]);
+    expect(sql.at(-4)).toContain(`execute function "partkeeper"."m.forward"()`);
+  });
+});
