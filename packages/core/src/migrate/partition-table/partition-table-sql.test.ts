@@ -1,21 +1,20 @@
 import { describe, expect, test } from "vitest";
 import { qualifiedName } from "../../identifier.ts";
 import { createIndexSql, rollbackSql, swapSql } from "./partition-table-sql.ts";
-import type { PartitionTableLayout } from "./layout.ts";
+import { layoutOf } from "./layout.ts";
+import { parseConfig } from "../../config/load-config.ts";
 import type { TableShape } from "../../catalog/read-table-shape.ts";
 
-const layout: PartitionTableLayout = {
-  table: qualifiedName("public", "audit_log"),
-  twin: qualifiedName("public", "audit_log_partitioned"),
-  retired: qualifiedName("public", "audit_log_retired"),
-  column: "created_at",
-  keys: [{ name: "id", type: "bigint" }],
-  columns: ["id", "created_at"],
-  sequences: [
-    { column: "id", identity: true, sequence: qualifiedName("public", "audit_log_id_seq") },
-    { column: "n", identity: false, sequence: qualifiedName("public", "shared_seq") },
-  ],
-};
+const config = parseConfig({
+  tables: [{ table: "audit_log", strategy: "range-time", interval: "month" }],
+  migrations: [{ id: "m", kind: "partition-table", table: "audit_log", column: "created_at" }],
+});
+const columns = [
+  { name: "id", type: "bigint", notNull: true, generated: false, identity: "a", sequence: qualifiedName("public", "audit_log_id_seq") },
+  { name: "created_at", type: "timestamp with time zone", notNull: true, generated: false, identity: "", sequence: null },
+  { name: "n", type: "bigint", notNull: true, generated: false, identity: "", sequence: qualifiedName("public", "shared_seq") },
+] as const;
+const layout = layoutOf(config.migrations[0]!, { columns, primaryKey: ["id"] } as unknown as TableShape);
 
 describe("createIndexSql", () => {
   test("rebuilds columns, expressions, collation, operator class, order, INCLUDE and predicate", () => {
