@@ -208,7 +208,7 @@ async function act(run: Run, options: AdvanceOptions): Promise<string | null> {
       if (!["backfilled", "verified", "rolled-back"].includes(record.state)) {
         throw new MigrationError(`migration ${spec.id} is ${record.state}: verify compares the copy once the backfill is done`);
       }
-      await verify(run);
+      if (!(await verify(run))) return null;
       return "verified: source and copy are equal";
     }
     case "swap": {
@@ -217,7 +217,7 @@ async function act(run: Run, options: AdvanceOptions): Promise<string | null> {
       if (!["backfilled", "verified", "rolled-back"].includes(record.state)) {
         throw new MigrationError(`migration ${spec.id} is ${record.state}: swap needs a finished backfill (run \`migrate run\` until it is verified)`);
       }
-      if (record.state !== "verified") await verify(run);
+      if (record.state !== "verified" && !(await verify(run))) return null;
       await swap(run);
       return swappedMessage(run);
     }
@@ -274,8 +274,7 @@ async function advance(run: Run): Promise<string | null> {
         continue;
       }
       case "backfilled":
-        if (pastDeadline(run)) return null;
-        await verify(run);
+        if (pastDeadline(run) || !(await verify(run))) return null;
         continue;
       case "verified":
         if (spec.swap === "auto") {
@@ -442,28 +441,40 @@ async function drainAll(run: Run, drain: Drain, limit = DRAIN_LIMIT): Promise<vo
 }
 
 /**
- * Verification: drain, then compare range by range (verify.ts). A difference is recorded and
- * thrown; the state does not move, so nothing swaps.
+ * Verification: drain, then compare range by range (verify.ts) from where an earlier run stopped,
+ * until done or the deadline (then the position is saved and false returned). A difference is
+ * recorded and thrown, the position reset, and a `verified` migration goes back to `backfilled`, so
+ * nothing swaps without a verification that passes.
  * @throws MigrationError naming the first differing key ranges.
  */
-async function verify(run: Run): Promise<void> {
+async function verify(run: Run): Promise<boolean> {
   const { m, spec } = run;
   const layout = layoutOfRecord(run.record!);
   await drainAll(run, forwardDrain(spec.id, layout));
-  const result = await verifyCopy(m.sql, { source: layout.table, target: layout.twin, keys: layout.keys, capture: forwardCapture(spec.id, layout) });
+  const target = { source: layout.table, target: layout.twin, keys: layout.keys, capture: forwardCapture(spec.id, layout) };
+  const result = await verifyCopy(m.sql, target, { from: run.record!.verifyWatermark, deadline: m.deadline });
   run.verification = result;
-  await recordMigrationStep(m.sql, spec.id, "verify", { ok: result.ok, ranges: result.ranges, rows: result.rows, differing: result.differing, durationMs: result.durationMs });
+  await recordMigrationStep(m.sql, spec.id, "verify", { ok: result.ok, complete: result.complete, ranges: result.ranges, rows: result.rows, differing: result.differing, durationMs: result.durationMs });
   if (!result.ok) {
+    // A copy found different is no longer verified: the next swap must verify again.
+    const state = run.record!.state === "verified" ? "backfilled" : run.record!.state;
+    await updateMigration(m.sql, spec.id, { state, verifiedAt: null, verifyWatermark: null });
+    run.record = { ...run.record!, state, verifiedAt: null, verifyWatermark: null };
     const ranges = result.differing.map((r) => `${describeRange(r)}: source ${r.sourceRows} rows, copy ${r.targetRows}`).join("; ");
     throw new MigrationError(
       `migration ${spec.id}: verification found ${displayName(layout.twin)} different from ${displayName(layout.table)} in key ranges ${ranges}; nothing was swapped`,
     );
   }
-  const now = m.clock();
-  if (run.record!.state === "backfilled") {
-    await updateMigration(m.sql, spec.id, { state: "verified", verifiedAt: now, lastError: null });
-    run.record = { ...run.record!, state: "verified", verifiedAt: now, lastError: null };
+  if (!result.complete) {
+    await updateMigration(m.sql, spec.id, { verifyWatermark: result.next });
+    run.record = { ...run.record!, verifyWatermark: result.next };
+    return false;
   }
+  const now = m.clock();
+  const state = run.record!.state === "backfilled" ? "verified" : run.record!.state;
+  await updateMigration(m.sql, spec.id, { state, verifiedAt: now, verifyWatermark: null, lastError: null });
+  run.record = { ...run.record!, state, verifiedAt: now, verifyWatermark: null, lastError: null };
+  return true;
 }
 
 /** The swap: drain most changes without a lock, then the one locked transaction (swapSql). */

@@ -31,6 +31,10 @@ export interface RangeComparison {
 
 export interface VerifyResult {
   readonly ok: boolean;
+  /** False when the deadline stopped it before the last range; `next` is where to continue. */
+  readonly complete: boolean;
+  /** Upper key of the last range compared (continue after it); null when complete or nothing was compared. */
+  readonly next: ReadonlyArray<string> | null;
   readonly ranges: number;
   /** Rows compared (source side, rows). */
   readonly rows: number;
@@ -88,17 +92,32 @@ function sideSql(relation: QualifiedName, v: VerifyTarget, condition: string): s
   );
 }
 
+export interface VerifyOptions {
+  /** Continue after this key (a previous run's `next`); null: from the lowest key. */
+  readonly from: ReadonlyArray<string> | null;
+  /** Epoch ms after which no new range starts. */
+  readonly deadline: number;
+  /** Rows per range (tests use small ones). */
+  readonly rangeRows?: number;
+}
+
 /**
- * Compares source and copy range by range. Never throws for a difference: the result says which
- * ranges differ. `rangeRows` (rows per range) is for tests.
+ * Compares source and copy range by range, from `options.from` until the last range or the
+ * deadline. Never throws for a difference: the result lists the first MAX_REPORTED differing
+ * ranges. Ranges compared equal stay valid across runs: every
+ * later change to them is captured and drained before the swap.
  */
-export async function verifyCopy(sql: Sql, v: VerifyTarget, rangeRows = VERIFY_RANGE_ROWS): Promise<VerifyResult> {
+export async function verifyCopy(sql: Sql, v: VerifyTarget, options: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
+  const rangeRows = options.rangeRows ?? VERIFY_RANGE_ROWS;
   const differing: RangeComparison[] = [];
-  let from: ReadonlyArray<string> | null = null;
+  let from = options.from;
   let ranges = 0;
   let rows = 0;
   for (;;) {
+    if (ranges > 0 && Date.now() > options.deadline) {
+      return { ok: true, complete: false, next: from, ranges, rows, differing, durationMs: Date.now() - started };
+    }
     const to = await rangeEnd(sql, v, from, rangeRows);
     const { condition, values } = rangeCondition(v.keys, from, to);
     const [source, target] = await sql.begin("isolation level repeatable read read only", async (tx) => {
@@ -115,7 +134,7 @@ export async function verifyCopy(sql: Sql, v: VerifyTarget, rangeRows = VERIFY_R
     if (to === null) break;
     from = to;
   }
-  return { ok: differing.length === 0, ranges, rows, differing, durationMs: Date.now() - started };
+  return { ok: differing.length === 0, complete: true, next: null, ranges, rows, differing, durationMs: Date.now() - started };
 }
 
 /** `(a, b]` of a range for messages: keys joined with `,`, `-inf`/`+inf` when unbounded. */

@@ -36,6 +36,8 @@ export interface MigrationRecord {
   readonly backfillMs: number;
   /** Rows in the next batch (adapted to `batch.targetMs`). */
   readonly batchSize: number | null;
+  /** Upper key of the last range verification compared equal; null: verification starts from the lowest key. */
+  readonly verifyWatermark: ReadonlyArray<string> | null;
   readonly verifiedAt: Date | null;
   readonly swappedAt: Date | null;
   readonly finalizedAt: Date | null;
@@ -45,7 +47,7 @@ export interface MigrationRecord {
 }
 
 const COLUMNS = `id, kind, spec, state, paused, boundary, watermark, rows_copied::float8 as "rowsCopied",
-  rows_estimate::float8 as "rowsEstimate", backfill_ms::float8 as "backfillMs", batch_size as "batchSize",
+  rows_estimate::float8 as "rowsEstimate", backfill_ms::float8 as "backfillMs", batch_size as "batchSize", verify_watermark as "verifyWatermark",
   verified_at as "verifiedAt", swapped_at as "swappedAt", finalized_at as "finalizedAt", last_error as "lastError",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
@@ -86,6 +88,7 @@ export type MigrationUpdate = Partial<{
   boundary: ReadonlyArray<string> | null;
   watermark: ReadonlyArray<string> | null;
   batchSize: number;
+  verifyWatermark: ReadonlyArray<string> | null;
   verifiedAt: Date | null;
   swappedAt: Date | null;
   finalizedAt: Date | null;
@@ -98,6 +101,7 @@ const UPDATE_COLUMNS: Record<keyof MigrationUpdate, string> = {
   boundary: "boundary",
   watermark: "watermark",
   batchSize: "batch_size",
+  verifyWatermark: "verify_watermark",
   verifiedAt: "verified_at",
   swappedAt: "swapped_at",
   finalizedAt: "finalized_at",

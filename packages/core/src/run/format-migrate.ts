@@ -25,7 +25,9 @@ export function formatMigrateSummary(summary: MigrateSummary): string {
     const work = [m.rowsCopied ? `${rows(m.rowsCopied)} rows backfilled` : "", m.changesDrained ? `${rows(m.changesDrained)} captured changes applied` : ""].filter(Boolean).join(", ");
     lines.push(`  ${m.id} (${m.kind} ${m.table}): ${m.status === "ok" ? "" : `${m.status.toUpperCase()}: `}${moved}${work ? `; ${work}` : ""}. ${m.message}`);
     if (m.verification) {
-      lines.push(`    verified ${rows(m.verification.rows)} rows in ${m.verification.ranges} key ranges in ${formatDuration(m.verification.durationMs)}: ${m.verification.ok ? "equal" : "DIFFERENT"}`);
+      const v = m.verification;
+      const verdict = !v.ok ? "DIFFERENT" : v.complete ? "equal" : "equal so far (the next run continues after the last range)";
+      lines.push(`    verified ${rows(v.rows)} rows in ${v.ranges} key ranges in ${formatDuration(v.durationMs)}: ${verdict}`);
     }
     const shown = summary.dryRun ? m.steps : m.steps.filter((s) => s.statements.length > 0 && !s.description.startsWith("drain"));
     for (const step of shown) {

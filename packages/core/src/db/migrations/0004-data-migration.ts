@@ -4,7 +4,8 @@
  *   part of the config entry that must not change once prepared (kind, table, column); `boundary` is
  *   the primary key of the last source row when capture started (pgroll #583: rows past it reach the
  *   copy through capture, never through the backfill); `watermark` the key of the last row backfilled,
- *   saved in the batch's own transaction.
+ *   saved in the batch's own transaction; `verify_watermark` the last key range verification
+ *   compared, so a verification cut short by a deadline continues where it stopped.
  * - `data_migration_step`: what each step did and when (prepare, backfill runs, verify, swap,
  *   rollback, finalize, pause, resume), for `migrate status` and for an operator reading the history.
  * Each migration's capture tables and trigger functions are created by the migration itself, under
@@ -23,6 +24,7 @@ create table partkeeper.data_migration (
   rows_estimate bigint,
   backfill_ms bigint not null default 0,
   batch_size int,
+  verify_watermark text[],
   verified_at timestamptz,
   swapped_at timestamptz,
   finalized_at timestamptz,
