@@ -2,9 +2,11 @@ import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { handler as archive } from "../packages/functions/src/archive.ts";
 import { handler as maintain } from "../packages/functions/src/maintain.ts";
+import { handler as migrate } from "../packages/functions/src/migrate.ts";
 import { invokeHandler, useLambdaEnvironment } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
+import { createTableToPartition, migrationConfig, relationKind } from "./migration-fixture.ts";
 
 /** Invokes a handler (default: maintain) with its output captured. */
 function invoke(event: unknown, handler: (event: unknown, context: Context) => Promise<unknown> = maintain) {
@@ -161,5 +163,54 @@ describe("Lambda archive handler (real database, real S3 API)", async () => {
   it("refuses an event meant for another job", async () => {
     const { error } = await invoke({ job: "maintain" }, archive);
     expect(error?.message).toMatch(/job: must be "archive"/);
+  });
+});
+
+describe("Lambda migrate handler (scheduled and on-demand events, real database)", async () => {
+  const { url, sql } = await createTestDatabase();
+  await createTableToPartition(sql, "Orders", 3000);
+  const setEnvironment = useLambdaEnvironment();
+  const configure = () => setEnvironment(url, migrationConfig([{ id: "orders-by-month", table: "Orders" }]));
+  type Summary = { ok: boolean; action: string; migrations: Array<{ id: string; status: string; stateBefore: string; stateAfter: string; rowsCopied: number }> };
+
+  it("advances every migration on the scheduled event { job: 'migrate' }, stopping before a manual swap", async () => {
+    configure();
+    const { result, error, lines } = await invoke({ job: "migrate" }, migrate);
+    expect(error).toBeUndefined();
+    expect(result as Summary).toMatchObject({ ok: true, action: "run", migrations: [{ id: "orders-by-month", stateBefore: "new", stateAfter: "verified", rowsCopied: 3000 }] });
+    expect(await relationKind(sql, "Orders")).toBe("r");
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    expect(emf.find((d) => "JobSucceeded" in d)).toMatchObject({ JobSucceeded: 1, Job: "migrate" });
+    expect(emf.find((d) => d.Parent === "public.Orders" && "MigrationRowsCopied" in d)?.MigrationRowsCopied).toBe(3000);
+  });
+
+  it("swaps on demand on { action: 'swap', id }", async () => {
+    configure();
+    const { result, error } = await invoke({ job: "migrate", action: "swap", id: "orders-by-month" }, migrate);
+    expect(error).toBeUndefined();
+    expect(result as Summary).toMatchObject({ ok: true, action: "swap", migrations: [{ stateBefore: "verified", stateAfter: "swapped" }] });
+    expect(await relationKind(sql, "Orders")).toBe("p");
+    expect((await sql`select count(*)::int as n from "Orders"`)[0]!.n).toBe(3000);
+  });
+
+  it("fails a bad event before any SQL, naming the field", async () => {
+    configure();
+    const action = await invoke({ job: "migrate", action: "explode", id: "orders-by-month" }, migrate);
+    expect(action.error?.message).toMatch(/^invalid migrate event:\s+action: must be one of run, verify, swap, rollback, finalize, pause, resume/);
+    const force = await invoke({ job: "migrate", action: "finalize", id: "orders-by-month", force: "yes" }, migrate);
+    expect(force.error?.message).toMatch(/force: .*boolean/i);
+    const extra = await invoke({ job: "migrate", table: "Orders" }, migrate);
+    expect(extra.error?.message).toMatch(/Unrecognized key: "table"/);
+    expect(await relationKind(sql, "Orders")).toBe("p");
+  });
+
+  it("fails the invocation for an unknown id or a refused action, emitting JobFailed once", async () => {
+    configure();
+    const unknown = await invoke({ job: "migrate", action: "rollback", id: "nope" }, migrate);
+    expect(unknown.error?.message).toBe('"nope" is not a migration id of the config (migrations: orders-by-month)');
+    const refused = await invoke({ job: "migrate", action: "finalize", id: "orders-by-month" }, migrate);
+    expect(refused.error?.message).toMatch(/migrate failed for some parents/);
+    expect(refused.lines.filter((l) => "_aws" in l && "JobFailed" in l).map((d) => d.JobFailed)).toEqual([1]);
+    expect(await relationKind(sql, "Orders")).toBe("p");
   });
 });

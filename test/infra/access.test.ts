@@ -51,8 +51,8 @@ describe("archiveStatements", () => {
     }
   });
 
-  it("matches the catalog: maintain none, archive read-write, restore read", () => {
+  it("matches the catalog: maintain none, archive read-write, restore read, migrate none", () => {
     const access = Object.fromEntries(JOBS.map((j) => [j.name, j.archiveAccess]));
-    expect(access).toMatchObject({ maintain: "none", archive: "read-write", restore: "read" });
+    expect(access).toEqual({ maintain: "none", archive: "read-write", restore: "read", migrate: "none" });
   });
 });

@@ -4,6 +4,7 @@ import { alarmSpecs, MAX_ALARM_WINDOW_SECONDS, minPremake } from "../../infra/li
 import { archiveUrl, postgresUrl, prepareConfig } from "../../infra/lib/deploy-config.ts";
 import { jobSpecs } from "../../infra/lib/job-specs.ts";
 import { readSettings } from "../../infra/lib/settings.ts";
+import { MIGRATE_RUN_BUDGET_MS } from "../../packages/functions/src/migrate.ts";
 
 const options = { prefix: "partkeeper-production", metricsNamespace: "Partkeeper", serviceName: "partkeeper-production" };
 const specs = jobSpecs(JOBS, readSettings({}, JOBS, "production"), { name: "partkeeper", stage: "production" });
@@ -43,7 +44,13 @@ describe("alarmSpecs", () => {
       treatMissingData: "breaching",
     });
     expect(byKey.ArchiveHeartbeat?.periodSeconds).toBe(2 * 24 * 3600);
+    expect(byKey.MigrateHeartbeat?.periodSeconds).toBe(2 * 15 * 60);
     expect(byKey.RestoreHeartbeat).toBeUndefined();
+  });
+
+  it("leaves a migrate run that backfills until its time budget under the Duration alarm", () => {
+    // A long backfill stops at its budget on every scheduled run: normal, not an alarm.
+    expect(byKey.MigrateDuration!.threshold).toBeGreaterThan(MIGRATE_RUN_BUDGET_MS + 60_000);
   });
 
   it("alarms on the job metrics: partitions ahead below premake, default partition rows, archive verification", () => {

@@ -20,12 +20,23 @@ describe("jobSpecs over the job catalog", () => {
     expect(specs.map((s) => s.functionName)).toEqual(JOBS.map((j) => `partkeeper-production-${j.name}`));
   });
 
-  it("has the lifecycle jobs scheduled and restore on demand", () => {
+  it("has the lifecycle jobs and migrate scheduled, restore on demand", () => {
     const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
+    expect(specs.map((s) => s.name)).toEqual(["maintain", "archive", "restore", "migrate"]);
     expect(byName.maintain?.schedule?.schedule).toBe("rate(1 hour)");
     expect(byName.archive?.schedule?.schedule).toMatch(/^cron\(/);
     expect(byName.restore?.schedule).toBeNull();
     expect(byName.restore?.event).toBeNull();
+    expect(byName.migrate).toMatchObject({
+      schedule: { schedule: "rate(15 minutes)", periodMinutes: 15 },
+      event: { job: "migrate" },
+      handler: "packages/functions/src/migrate.handler",
+      timeoutSeconds: 900,
+      memoryMb: 1024,
+      archiveAccess: "none",
+      reservedConcurrency: 1,
+      maxEventAgeSeconds: 900,
+    });
   });
 
   for (const spec of specs) {
@@ -61,23 +72,22 @@ describe("jobSpecs over the job catalog", () => {
     });
   }
 
-  it("handles a larger catalog (refresh-stats, migrate) without code changes", () => {
-    const extra: JobDefinition[] = ["refresh-stats", "migrate"].map((name) => ({
-      name,
+  it("handles a larger catalog (refresh-stats) without code changes", () => {
+    const refreshStats: JobDefinition = {
+      name: "refresh-stats",
       description: "test",
       runs: { kind: "plan", future: false, expired: false },
-      schedule: name === "migrate" ? "rate(15 minutes)" : "cron(0 3 * * ? *)",
-      periodMinutes: name === "migrate" ? 15 : 1440,
+      schedule: "cron(0 3 * * ? *)",
+      periodMinutes: 1440,
       timeoutSeconds: 900,
       memoryMb: 1024,
       ephemeralStorageMb: 512,
-      handler: `packages/functions/src/${name}.handler`,
+      handler: "packages/functions/src/refresh-stats.handler",
       archiveAccess: "none",
-    }));
-    const catalog = [...JOBS, ...extra];
+    };
+    const catalog = [...JOBS, refreshStats];
     const more = jobSpecs(catalog, readSettings({}, catalog, "p"), { name: "partkeeper", stage: "p" });
     expect(more.find((s) => s.name === "refresh-stats")).toMatchObject({ resourceName: "RefreshStats", reservedConcurrency: 1, event: { job: "refresh-stats" } });
-    expect(more.find((s) => s.name === "migrate")?.maxEventAgeSeconds).toBe(900);
   });
 
   it("rejects a timeout above Lambda's 900 s and over-long function names", () => {

@@ -54,10 +54,11 @@ describe("readSettings", () => {
     expect(s.schedules.archive?.periodMinutes).toBe(10080);
   });
 
-  it("names per-job variables after the job, so refresh-stats and migrate work when they exist", () => {
+  it("names per-job variables after the job (migrate, and refresh-stats when it exists)", () => {
     expect(jobEnvSuffix("refresh-stats")).toBe("REFRESH_STATS");
-    const s = readSettings({ PARTKEEPER_SCHEDULE_REFRESH_STATS: "rate(6 hours)" }, [...JOBS, refreshStats], "p");
+    const s = readSettings({ PARTKEEPER_SCHEDULE_REFRESH_STATS: "rate(6 hours)", PARTKEEPER_SCHEDULE_MIGRATE: "rate(5 minutes)" }, [...JOBS, refreshStats], "p");
     expect(s.schedules["refresh-stats"]).toEqual({ schedule: "rate(6 hours)", timeZone: "UTC", periodMinutes: 360 });
+    expect(s.schedules.migrate).toEqual({ schedule: "rate(5 minutes)", timeZone: "UTC", periodMinutes: 5 });
   });
 
   it("lists every invalid variable at once", () => {

@@ -1,7 +1,8 @@
 /**
  * The job catalog: every Lambda job partkeeper ships, as plain data. `infra/jobs.ts` builds one
  * function (and, for scheduled jobs, one CronV2 schedule) per entry, and the CLI's `run <job>`
- * accepts the same names, so the two doors never disagree on what exists.
+ * accepts the same names as LIFECYCLE_JOBS (restore and migrate have their own commands), so the
+ * two doors never disagree on what exists.
  */
 
 /** S3 access a job's function needs on the archive prefix; infra grants exactly this, never delete. */
@@ -10,12 +11,16 @@ export type ArchiveAccess = "none" | "read" | "read-write";
 /**
  * What a job runs: `plan` applies the parts of each configured parent's plan it names (plan-all.ts
  * `PlanWhich`: future partitions, expired partitions) through run/run-job.ts; `restore` loads one
- * archived partition back on demand through run/run-restore.ts.
+ * archived partition back on demand through run/run-restore.ts; `migrate` advances the config's
+ * batched migrations (or, on demand, acts on one) through run/run-migrations.ts.
  */
-export type JobRuns = { readonly kind: "plan"; readonly future: boolean; readonly expired: boolean } | { readonly kind: "restore" };
+export type JobRuns =
+  | { readonly kind: "plan"; readonly future: boolean; readonly expired: boolean }
+  | { readonly kind: "restore" }
+  | { readonly kind: "migrate" };
 
 export interface JobDefinition {
-  /** Job name, also the `job` field of its event and the CLI's `run <job>`. */
+  /** Job name, also the `job` field of its event (and, for the lifecycle jobs, the CLI's `run <job>`). */
   readonly name: string;
   readonly description: string;
   readonly runs: JobRuns;
@@ -72,6 +77,22 @@ export const JOBS = [
     ephemeralStorageMb: 10240,
     handler: "packages/functions/src/restore.handler",
     archiveAccess: "read",
+  },
+  {
+    name: "migrate",
+    description:
+      "Advance the config's batched migrations (backfill, verify, swap when auto, finalize after the grace period); " +
+      "on demand, act on one migration (swap, rollback, ...).",
+    runs: { kind: "migrate" },
+    // Each run backfills until its deadline and the next one continues: a 15-minute rate keeps a
+    // backfill going nearly without pause, and a run with nothing to do takes a second.
+    schedule: "rate(15 minutes)",
+    periodMinutes: 15,
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    ephemeralStorageMb: 512,
+    handler: "packages/functions/src/migrate.handler",
+    archiveAccess: "none",
   },
 ] as const satisfies ReadonlyArray<JobDefinition>;
 
