@@ -1,10 +1,14 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./doors.ts";
 import { createTestDatabase } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
+import { createTableToPartition, migrationConfig, relationKind } from "./migration-fixture.ts";
 
 describe("partkeeper CLI", async () => {
   const { url, sql } = await createTestDatabase();
@@ -102,5 +106,104 @@ describe("partkeeper CLI", async () => {
     expect(code).toBe(1);
     expect(stderr).toBe("partkeeper: 1 of 1 parent(s) failed; first: public.nope: public.nope does not exist: create it as a partitioned table (CREATE TABLE ... PARTITION BY ...) or fix schema/table in the config\n");
     expect(stdout).toMatch(/public\.nope: FAILED: public\.nope does not exist/);
+  });
+});
+
+describe("partkeeper migrate", async () => {
+  const { url, sql } = await createTestDatabase();
+  await createTableToPartition(sql, "Orders", 3000);
+  await createTableToPartition(sql, "Invoices", 3000);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "partkeeper-cli-migrate-"));
+  const config = path.join(dir, "partkeeper.config.json");
+  await writeFile(
+    config,
+    JSON.stringify(
+      migrationConfig([
+        { id: "orders-by-month", table: "Orders" },
+        { id: "invoices-by-month", table: "Invoices" },
+      ]),
+    ),
+  );
+  const env = { DATABASE_URL: url };
+  const tables = async () => (await sql`select relname from pg_class where relnamespace = 'public'::regnamespace order by relname`).map((r) => r.relname);
+
+  it("plan prints every step with its SQL and changes nothing", async () => {
+    const before = await tables();
+    const { code, stdout, stderr } = await runCli(["migrate", "plan", "--config", config], env);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^partkeeper migrate run \(plan: nothing changed\), 2 migration\(s\)/);
+    expect(stdout).toMatch(/orders-by-month \(partition-table public\.Orders\)/);
+    expect(stdout).toMatch(/CREATE TABLE .*PARTITION BY RANGE \("createdAt"\)/);
+    expect(await tables()).toEqual(before);
+    expect((await sql`select to_regclass('partkeeper.data_migration') as t`)[0]!.t).toBeNull();
+    const status = await runCli(["migrate", "status", "--config", config], env);
+    expect(status.stdout).toBe("orders-by-month (partition-table public.Orders): new\ninvoices-by-month (partition-table public.Invoices): new\n");
+  });
+
+  it("run backfills and verifies, stopping before a manual swap; plain output when stderr is not a terminal", async () => {
+    const { code, stdout, stderr } = await runCli(["migrate", "run", "--config", config, "--id", "orders-by-month"], env);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/orders-by-month \(partition-table public\.Orders\): new -> verified; 3,000 rows backfilled/);
+    expect(stdout).toMatch(/verified 3,000 rows in \d+ key ranges .*: equal/);
+    expect(await relationKind(sql, "Orders")).toBe("r");
+  });
+
+  it.skipIf(!existsSync("/usr/bin/script"))("run shows a progress bar (rows, rows/s, ETA) in a terminal", async () => {
+    // script(1) gives the CLI a pseudo-terminal for stdout and stderr, as an operator's shell does.
+    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js"), "migrate", "run", "-c", config, "--id", "invoices-by-month"];
+    const { stdout } = await promisify(execFile)("script", ["-qec", command.map(quote).join(" "), "/dev/null"], {
+      env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
+    });
+    expect(stdout).toMatch(/invoices-by-month \[[█░]+\] \d+% \| [\d,]+ \/ ~[\d,]+ rows, [\d,]+ rows\/s, ETA/);
+    expect(stdout).toMatch(/invoices-by-month \(partition-table public\.Invoices\): new -> verified/);
+  });
+
+  it("status reports each migration's state, as text and as JSON", async () => {
+    const text = await runCli(["migrate", "status", "--config", config], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^orders-by-month \(partition-table public\.Orders\): verified$/m);
+    expect(text.stdout).toMatch(/^ {2}backfill: 3,000 .*rows/m);
+    const json = await runCli(["migrate", "status", "--config", config, "--id", "orders-by-month", "--json"], env);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject([{ id: "orders-by-month", table: "public.Orders", state: "verified", paused: false, pendingChanges: 0 }]);
+  });
+
+  it("swap --id puts the partitioned copy in place; rollback --id swaps back", async () => {
+    const swap = await runCli(["migrate", "swap", "--config", config, "--id", "orders-by-month"], env);
+    expect(swap.stderr).toBe("");
+    expect(swap.code).toBe(0);
+    expect(swap.stdout).toMatch(/orders-by-month .*: verified -> swapped\. swapped: public\.Orders is partitioned/);
+    expect(await relationKind(sql, "Orders")).toBe("p");
+    expect((await partitionNames(sql, "public", "Orders")).length).toBeGreaterThan(1);
+    expect((await sql`select count(*)::int as n from "Orders"`)[0]!.n).toBe(3000);
+
+    const rollback = await runCli(["migrate", "rollback", "--config", config, "--id", "orders-by-month", "--json"], env);
+    expect(rollback.code).toBe(0);
+    expect(JSON.parse(rollback.stdout)).toMatchObject({ action: "rollback", ok: true, migrations: [{ stateBefore: "swapped", stateAfter: "rolled-back" }] });
+    expect(await relationKind(sql, "Orders")).toBe("r");
+    expect((await sql`select count(*)::int as n from "Orders"`)[0]!.n).toBe(3000);
+  });
+
+  it("refuses an unknown --id, or none where one is needed, with exit code 2 and changes nothing", async () => {
+    const before = await tables();
+    for (const command of ["swap", "status", "run"]) {
+      const { code, stdout, stderr } = await runCli(["migrate", command, "--config", config, "--id", "nope"], env);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toBe('partkeeper: "nope" is not a migration id of the config (migrations: orders-by-month, invoices-by-month)\n');
+    }
+    const noId = await runCli(["migrate", "swap", "--config", config], env);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toMatch(/required option '--id <id>' not specified/);
+    expect(await tables()).toEqual(before);
+  });
+
+  it("exits 1 when a migration fails, naming it", async () => {
+    const { code, stderr } = await runCli(["migrate", "finalize", "--config", config, "--id", "invoices-by-month"], env);
+    expect(code).toBe(1);
+    expect(stderr).toBe("partkeeper: 1 of 1 migration(s) failed; first: invoices-by-month: migration invoices-by-month is verified: only a swapped migration can be finalized\n");
   });
 });
