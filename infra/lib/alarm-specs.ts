@@ -8,6 +8,7 @@
  * as well, but the alarms watch the per-job aggregate: PartitionsAheadMin is the minimum over
  * parents, DefaultPartitionRows the total, ArchiveVerificationFailed the count.
  */
+import { DEADLINE_MARGIN_MS } from "../../packages/core/src/jobs.ts";
 import type { JobSpec } from "./job-specs.ts";
 
 export type ComparisonOperator =
@@ -50,8 +51,6 @@ export interface AlarmOptions {
   readonly prefix: string;
   readonly metricsNamespace: string;
   readonly serviceName: string;
-  /** Duration alarm fires at this share of the timeout. Default 0.9. */
-  readonly durationShare?: number;
 }
 
 /** CloudWatch: period x evaluation periods at most 7 days, and at most 1 day when the period is under an hour. */
@@ -95,7 +94,6 @@ const JOB_METRIC_ALARMS: Readonly<Record<string, ReadonlyArray<Omit<AlarmSpec, "
 };
 
 export function alarmSpecs(jobs: ReadonlyArray<JobSpec>, options: AlarmOptions): AlarmSpec[] {
-  const share = options.durationShare ?? 0.9;
   const specs: AlarmSpec[] = [];
   for (const job of jobs) {
     const fn = { kind: "function", job: job.name } as const;
@@ -127,11 +125,11 @@ export function alarmSpecs(jobs: ReadonlyArray<JobSpec>, options: AlarmOptions):
         ...base,
         key: `${job.resourceName}Duration`,
         name: `${options.prefix}-${job.name}-duration`,
-        description: `${job.name}: a run took ${Math.round(share * 100)}% or more of its ${job.timeoutSeconds} s timeout.`,
+        description: `${job.name}: a run ended within ${DEADLINE_MARGIN_MS / 2000} s of its ${job.timeoutSeconds} s timeout: a step overran the job's deadline (${DEADLINE_MARGIN_MS / 1000} s before the timeout).`,
         metricName: "Duration",
         statistic: "Maximum",
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: Math.round(job.timeoutSeconds * 1000 * share),
+        threshold: job.timeoutSeconds * 1000 - DEADLINE_MARGIN_MS / 2,
         runbook: "function-duration",
       },
     );

@@ -8,7 +8,7 @@ export { createClient, type Sql } from "./db/client.ts";
 export { checkDatabaseUrl } from "./db/check-database-url.ts";
 export { ConfigError, UnmanageableTableError, LockTimeoutError, ArchiveError, InsufficientPrivilegeError, MigrationError } from "./errors.ts";
 export { qualifiedName, displayName, type QualifiedName } from "./identifier.ts";
-export { JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";
+export { DEADLINE_MARGIN_MS, JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";
 export { runJob, type JobSelection, type JobSummary, type ParentResult, type ActionOutcome, type RunJobOptions } from "./run/run-job.ts";
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
 export { readStatus, type StatusReport, type ParentStatus } from "./run/read-status.ts";

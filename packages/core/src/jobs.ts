@@ -41,6 +41,13 @@ export interface JobDefinition {
   readonly archiveAccess: ArchiveAccess;
 }
 
+/**
+ * Jobs stop starting new work this long before their Lambda timeout, ms (a step such as an archive
+ * export or a migration batch can take a while), and continue on their next run. The Duration alarm
+ * fires only when a run ends within half of this margin of its timeout: a step overran the deadline.
+ */
+export const DEADLINE_MARGIN_MS = 90_000;
+
 export const JOBS = [
   {
     name: "maintain",

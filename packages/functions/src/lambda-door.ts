@@ -2,10 +2,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics as PowertoolsMetrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import type { z } from "zod";
-import { checkDatabaseUrl, ConfigError, formatIssues, openJobContext, parseConfig, type JobContext, type Logger as CoreLogger, type Metrics } from "@partkeeper/core";
+import { checkDatabaseUrl, ConfigError, DEADLINE_MARGIN_MS, formatIssues, openJobContext, parseConfig, type JobContext, type Logger as CoreLogger, type Metrics } from "@partkeeper/core";
 
-/** Stop starting new actions this long before the Lambda timeout, ms (an archive step can take a while). */
-export const DEADLINE_MARGIN_MS = 90_000;
 
 /**
  * The settings a deployed function reads from its environment (set by infra/jobs.ts):

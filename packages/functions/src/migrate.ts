@@ -3,13 +3,6 @@ import { formatMigrateSummary, MIGRATE_ACTIONS, runMigrations } from "@partkeepe
 import { lambdaDoor } from "./lambda-door.ts";
 
 /**
- * A run starts no new batch or step after this long, ms: a long backfill runs to its deadline on
- * every scheduled run (the next run continues), and that must stay under the Duration alarm
- * (90% of the 900 s timeout, infra/lib/alarm-specs.ts), which is there for runs that overrun.
- */
-export const MIGRATE_RUN_BUDGET_MS = 10 * 60_000;
-
-/**
  * The event of the migrate function. Scheduled (every 15 minutes): `{ "job": "migrate" }`, which
  * advances every configured migration. On demand, an operator acts on one migration, e.g.
  * `{ "job": "migrate", "action": "swap", "id": "events-by-month" }`.
@@ -28,8 +21,5 @@ export const migrateEventSchema = z.strictObject({
 
 /** Scheduled and on demand: batched online migrations. Returns the MigrateSummary; fails when a migration failed. */
 export const handler = lambdaDoor("migrate", migrateEventSchema, formatMigrateSummary, (ctx, event) =>
-  runMigrations(
-    { ...ctx, deadline: Math.min(ctx.deadline, Date.now() + MIGRATE_RUN_BUDGET_MS) },
-    { action: event.action, id: event.id, dryRun: event.dryRun, force: event.force },
-  ),
+  runMigrations(ctx, { action: event.action, id: event.id, dryRun: event.dryRun, force: event.force }),
 );
