@@ -26,7 +26,7 @@ export function auditLogConfig(migration: Partial<MigrationInput> = {}, config: 
 /**
  * Creates `table` as an application would have it (identity key, a generated column, indexes, a
  * comment) and seeds `rows` rows, one a minute from 2026-08-01 00:01 UTC (20,000 rows reach 2026-08-14,
- * 200,000 rows 2026-12-18). `filler` characters of text per row make rows (and batches) heavier.
+ * 60,000 rows 2026-09-11). `filler` characters of text per row make rows (and batches) heavier.
  */
 export async function createAuditLog(sql: postgres.Sql, options: { rows: number; table?: string; filler?: number }): Promise<void> {
   const table = options.table ?? "audit_log";
