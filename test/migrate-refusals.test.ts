@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, runMigrations } from "@partkeeper/core";
 import { createTestDatabase } from "./helpers.ts";
 import { testJobContext } from "./job-context.ts";
-import { AUDIT_LOG_POLICY, auditLogConfig, migrationState, partkeeperTriggers, relkind } from "./migrate-fixtures.ts";
+import { AUDIT_LOG_POLICY, auditLogConfig, createAuditLog, MIGRATION_ID, migrationState, partkeeperTriggers, relkind, tableDifference } from "./migrate-fixtures.ts";
 
 /**
  * Tables a partition-table migration cannot convert are refused before anything is created, with a
@@ -94,6 +94,39 @@ describe("migrate refuses a migration id reused with another column", async () =
     expect(copy!.key).toBe("RANGE (created_at)");
     const [record] = await sql`select spec->>'column' as column from partkeeper.data_migration`;
     expect(record!.column).toBe("created_at");
+  });
+});
+
+describe("migrate swap refuses a table whose columns changed since prepare", async () => {
+  const { url, sql } = await createTestDatabase();
+  await createAuditLog(sql, { rows: 2000 });
+  const ctx = await testJobContext(url, auditLogConfig());
+  const swap = async () => (await runMigrations(ctx, { action: "swap", id: MIGRATION_ID, dryRun: false })).migrations[0]!;
+  const refusal = (drift: string) =>
+    "migration partition-audit-log: the columns of public.audit_log and of its copy public.audit_log_partitioned are not the ones the migration copies " +
+    `(fixed when it was prepared): ${drift}; nothing was swapped. Undo the column change, or convert the table again under a new migration id`;
+
+  // Regression: a column added to the source after verification was left behind with the retired
+  // table (and its values dropped with it at finalize); the partitioned table went live without it.
+  it("names a column added to the source, or to both, swaps nothing, and swaps once the change is undone", async () => {
+    expect((await runMigrations(ctx, { action: "run", dryRun: false })).migrations[0]).toMatchObject({ status: "ok", stateAfter: "verified" });
+    await sql`alter table audit_log add column extra text`;
+    await sql`update audit_log set extra = 'kept only here' where id <= 10`;
+    expect(await swap()).toMatchObject({ status: "failed", stateAfter: "verified", message: refusal("column extra (text) of public.audit_log is not in public.audit_log_partitioned") });
+
+    await sql`alter table audit_log_partitioned add column extra text`;
+    expect(await swap()).toMatchObject({
+      status: "failed",
+      stateAfter: "verified",
+      message: refusal("column extra was added to both since the migration was prepared: the backfill and capture do not copy it"),
+    });
+    expect(await relkind(sql, "audit_log")).toBe("r");
+    expect(await relkind(sql, "audit_log_retired")).toBeNull();
+    expect(await migrationState(sql)).toBe("verified");
+
+    await sql.unsafe("alter table audit_log drop column extra; alter table audit_log_partitioned drop column extra");
+    expect(await swap()).toMatchObject({ status: "ok", stateAfter: "swapped" });
+    expect(await tableDifference(sql, "audit_log", "audit_log_retired")).toEqual({ onlyInFirst: 0, onlyInSecond: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { qualifiedName } from "../../identifier.ts";
-import { createIndexSql, rollbackSql, swapSql } from "./partition-table-sql.ts";
+import { columnsGuardSql, createIndexSql, rollbackSql, swapSql } from "./partition-table-sql.ts";
 import { layoutOf } from "./layout.ts";
 import { parseConfig } from "../../config/load-config.ts";
 import type { TableShape } from "../../catalog/read-table-shape.ts";
@@ -44,9 +44,10 @@ describe("swap and rollback", () => {
   test("swap: lock first, drain everything, carry sequences, rename, capture the other way, grant", () => {
     const sql = swapSql("m", layout, shape);
     expect(sql[0]).toBe(`LOCK TABLE "public"."audit_log", "public"."audit_log_partitioned" IN ACCESS EXCLUSIVE MODE`);
-    expect(sql[3]).toBe(`delete from "partkeeper"."m.forward"`);
-    expect(sql[4]).toContain(`setval(pg_get_serial_sequence('"public"."audit_log_partitioned"', 'id')`);
-    expect(sql[5]).toBe(`ALTER SEQUENCE "public"."shared_seq" OWNED BY "public"."audit_log_partitioned"."n"`);
+    expect(sql[1]).toBe(columnsGuardSql("m", layout));
+    expect(sql[4]).toBe(`delete from "partkeeper"."m.forward"`);
+    expect(sql[5]).toContain(`setval(pg_get_serial_sequence('"public"."audit_log_partitioned"', 'id')`);
+    expect(sql[6]).toBe(`ALTER SEQUENCE "public"."shared_seq" OWNED BY "public"."audit_log_partitioned"."n"`);
     const renames = sql.filter((s) => s.includes("RENAME"));
     expect(renames).toEqual([
       `ALTER TABLE "public"."audit_log" RENAME TO "audit_log_retired"`,
@@ -54,6 +55,31 @@ describe("swap and rollback", () => {
     ]);
     expect(sql.indexOf(renames[1]!)).toBeLessThan(sql.findIndex((s) => s.startsWith("create trigger") && s.includes("reverse")));
     expect(sql.slice(-2)).toEqual([`GRANT SELECT ON "public"."audit_log" TO "reader"`, `GRANT INSERT ON "public"."audit_log" TO PUBLIC WITH GRANT OPTION`]);
+  });
+
+  test("swap: under the lock, source and copy must still have the columns the migration copies", () => {
+    expect(columnsGuardSql("m", layout).split("\n")).toEqual([
+      "DO $partkeeper_columns$",
+      "DECLARE drift text;",
+      "BEGIN",
+      "  WITH cols AS (",
+      `    SELECT a.attrelid = '"public"."audit_log"'::regclass AS in_source, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated <> '' AS generated`,
+      `    FROM pg_attribute a WHERE a.attrelid IN ('"public"."audit_log"'::regclass, '"public"."audit_log_partitioned"'::regclass) AND a.attnum > 0 AND NOT a.attisdropped`,
+      "  ), s AS (SELECT name, type, generated FROM cols WHERE in_source), c AS (SELECT name, type, generated FROM cols WHERE NOT in_source)",
+      "  SELECT string_agg(d, '; ' ORDER BY d) INTO drift FROM (",
+      "    SELECT format('column %I (%s) of %s is not in %s', name, type, 'public.audit_log', 'public.audit_log_partitioned') AS d FROM (SELECT * FROM s EXCEPT SELECT * FROM c) x",
+      "    UNION ALL SELECT format('column %I (%s) of %s is not in %s', name, type, 'public.audit_log_partitioned', 'public.audit_log') AS d FROM (SELECT * FROM c EXCEPT SELECT * FROM s) x",
+      "    UNION ALL SELECT format('column %I was added to both since the migration was prepared: the backfill and capture do not copy it', name) FROM s",
+      "      WHERE NOT generated AND name <> ALL (ARRAY['id', 'created_at', 'n']::text[]) AND (name, type, generated) IN (SELECT * FROM c)",
+      "  ) d;",
+      "  IF drift IS NOT NULL THEN",
+      "    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state', MESSAGE = 'migration m: the columns of public.audit_log and of its copy " +
+        "public.audit_log_partitioned are not the ones the migration copies (fixed when it was prepared): ' || drift || '; nothing was swapped. " +
+        "Undo the column change, or convert the table again under a new migration id';",
+      "  END IF;",
+      "END",
+      "$partkeeper_columns$",
+    ]);
   });
 
   test("rollback: lock, drain the reverse capture into the retired table, carry sequences back, rename back, capture forward again", () => {

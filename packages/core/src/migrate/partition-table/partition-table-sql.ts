@@ -1,7 +1,7 @@
 import type { IndexKey, ShapeIndex, TableShape } from "../../catalog/read-table-shape.ts";
 import type { TablePolicy } from "../../config/schema.ts";
 import { literal, quoteIdent, quoteQualified } from "../../db/sql-text.ts";
-import type { QualifiedName } from "../../identifier.ts";
+import { displayName, type QualifiedName } from "../../identifier.ts";
 import { METHOD_OF_STRATEGY } from "../../plan/check-manageable.ts";
 import type { Action } from "../../plan/actions.ts";
 import { createDefaultPartitionSql, createPartitionOfSql } from "../../partitions/partition-ddl.ts";
@@ -101,15 +101,64 @@ function grantsSql(shape: TableShape, to: QualifiedName): string[] {
 }
 
 /**
- * The swap, one transaction (run it under lock_timeout): lock source and copy, drain every captured
- * change (no writer can add one while the lock is held), carry sequences, move the source to
- * `<table>_retired` and the copy to `<table>`, carry grants, and turn capture around so the retired
- * table keeps receiving every write until finalize (a rollback loses nothing).
+ * A check run under the swap's lock: source and copy still have the same columns (name, type,
+ * generated or not), and the columns both have are the ones the migration copies (`layout.columns`,
+ * fixed at prepare). A column added to the source after verification would otherwise stay behind
+ * with the retired table, unknown to the partitioned one, and be dropped with it at finalize.
+ * Raises 55000 object_not_in_prerequisite_state naming each difference:
+ *
+ * ```sql
+ * DO $partkeeper_columns$ DECLARE drift text; BEGIN
+ *   WITH cols AS (SELECT ... FROM pg_attribute ...), s AS (...), c AS (...)
+ *   SELECT string_agg(d, '; ' ORDER BY d) INTO drift FROM (...) d;
+ *   IF drift IS NOT NULL THEN RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state', MESSAGE = ...; END IF;
+ * END $partkeeper_columns$
+ * ```
+ */
+export function columnsGuardSql(id: string, layout: PartitionTableLayout): string {
+  const source = `${literal(quoteQualified(layout.table))}::regclass`;
+  const copy = `${literal(quoteQualified(layout.twin))}::regclass`;
+  const copied = `ARRAY[${layout.columns.map(literal).join(", ")}]::text[]`;
+  const onlyIn = (from: string, name: QualifiedName, other: QualifiedName) =>
+    `SELECT format('column %I (%s) of %s is not in %s', name, type, ${literal(displayName(name))}, ${literal(displayName(other))}) AS d ` +
+    `FROM (SELECT * FROM ${from === "s" ? "s EXCEPT SELECT * FROM c" : "c EXCEPT SELECT * FROM s"}) x`;
+  const message = `migration ${id}: the columns of ${displayName(layout.table)} and of its copy ${displayName(layout.twin)} are not the ones the migration copies (fixed when it was prepared): `;
+  const next = "; nothing was swapped. Undo the column change, or convert the table again under a new migration id";
+  const delimiter = "$partkeeper_columns$";
+  const body = [
+    "DECLARE drift text;",
+    "BEGIN",
+    "  WITH cols AS (",
+    `    SELECT a.attrelid = ${source} AS in_source, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated <> '' AS generated`,
+    `    FROM pg_attribute a WHERE a.attrelid IN (${source}, ${copy}) AND a.attnum > 0 AND NOT a.attisdropped`,
+    "  ), s AS (SELECT name, type, generated FROM cols WHERE in_source), c AS (SELECT name, type, generated FROM cols WHERE NOT in_source)",
+    "  SELECT string_agg(d, '; ' ORDER BY d) INTO drift FROM (",
+    `    ${onlyIn("s", layout.table, layout.twin)}`,
+    `    UNION ALL ${onlyIn("c", layout.twin, layout.table)}`,
+    `    UNION ALL SELECT format('column %I was added to both since the migration was prepared: the backfill and capture do not copy it', name) FROM s`,
+    `      WHERE NOT generated AND name <> ALL (${copied}) AND (name, type, generated) IN (SELECT * FROM c)`,
+    "  ) d;",
+    "  IF drift IS NOT NULL THEN",
+    `    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state', MESSAGE = ${literal(message)} || drift || ${literal(next)};`,
+    "  END IF;",
+    "END",
+  ].join("\n");
+  if (body.includes(delimiter)) throw new Error(`swap of ${id}: a name contains ${delimiter}`);
+  return `DO ${delimiter}\n${body}\n${delimiter}`;
+}
+
+/**
+ * The swap, one transaction (run it under lock_timeout): lock source and copy, check their columns
+ * (columnsGuardSql), drain every captured change (no writer can add one while the lock is held),
+ * carry sequences, move the source to `<table>_retired` and the copy to `<table>`, carry grants,
+ * and turn capture around so the retired table keeps receiving every write until finalize (a
+ * rollback loses nothing).
  */
 export function swapSql(id: string, layout: PartitionTableLayout, shape: TableShape): string[] {
   const tableName = quoteIdent(layout.table.name);
   return [
     `LOCK TABLE ${quoteQualified(layout.table)}, ${quoteQualified(layout.twin)} IN ACCESS EXCLUSIVE MODE`,
+    columnsGuardSql(id, layout),
     ...drainSql(forwardDrain(id, layout), null),
     ...carrySequencesSql(layout, layout.table, layout.twin),
     ...dropCaptureTriggerSql(forwardCapture(id, layout)),
