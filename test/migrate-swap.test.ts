@@ -141,3 +141,33 @@ describe("migrate swap", async () => {
     expect(privileges).toEqual({ now: true, insert: false, retired: true });
   });
 });
+
+describe("migrate with the longest migration id", async () => {
+  const { url, sql } = await createTestDatabase();
+  await createAuditLog(sql, { rows: 3000 });
+  await sql`create table seed as select * from audit_log`;
+  const id = "a".repeat(48);
+  const ctx = await testJobContext(url, auditLogConfig({ id, swap: "auto" }));
+  const migrate = async (action: MigrateAction) => (await runMigrations(ctx, { action, id, dryRun: false, force: true })).migrations[0]!;
+  const triggers = (direction: string) => [new RegExp(`^partkeeper_a{24}_[0-9a-f]{8}_${direction}$`), new RegExp(`^partkeeper_a{24}_[0-9a-f]{8}_${direction}_truncate$`)];
+
+  // Regression: Postgres cut both capture trigger names of an id of 44 or more characters to the
+  // same 63 bytes, so installing capture failed and the migration never left `preparing`.
+  it("goes through swap, rollback, swap again and finalize", async () => {
+    expect(await migrate("run")).toMatchObject({ status: "ok", stateAfter: "swapped" });
+    expect(await partkeeperTriggers(sql, "audit_log")).toEqual(triggers("reverse").map((t) => expect.stringMatching(t)));
+    expect(await migrate("rollback")).toMatchObject({ status: "ok", stateAfter: "rolled-back" });
+    expect(await partkeeperTriggers(sql, "audit_log")).toEqual(triggers("forward").map((t) => expect.stringMatching(t)));
+    await sql`update audit_log set actor = 'between' where id = 3`;
+    expect(await migrate("swap")).toMatchObject({ status: "ok", stateAfter: "swapped" });
+    expect(await migrate("finalize")).toMatchObject({ status: "ok", stateAfter: "finalized" });
+
+    expect(await relkind(sql, "audit_log")).toBe("p");
+    expect(await relkind(sql, "audit_log_retired")).toBeNull();
+    expect(await partkeeperTriggers(sql, "audit_log")).toEqual([]);
+    const [captures] = await sql`select count(*)::int as n from pg_class where relnamespace = 'partkeeper'::regnamespace and relname like ${`${id}.%`}`;
+    expect(captures!.n).toBe(0);
+    await sql`update seed set actor = 'between', n = length('between') where id = 3`; // seed's n is a plain copy of the generated column
+    expect(await tableDifference(sql, "audit_log", "seed")).toEqual({ onlyInFirst: 0, onlyInSecond: 0 });
+  });
+});

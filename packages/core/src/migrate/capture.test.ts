@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { qualifiedName } from "../identifier.ts";
-import { captureTable, createCaptureSql, drainSql, dropCaptureTriggerSql, installCaptureTriggerSql, type Capture } from "./capture.ts";
+import { captureTable, createCaptureSql, drainSql, dropCaptureTriggerSql, installCaptureTriggerSql, triggerNames, type Capture } from "./capture.ts";
 
 const capture: Capture = {
   id: "m-1",
@@ -38,6 +38,22 @@ describe("capture", () => {
       `drop trigger if exists "partkeeper_m-1_forward" on "app"."Events_retired"`,
       `drop trigger if exists "partkeeper_m-1_forward_truncate" on "app"."Events_retired"`,
     ]);
+  });
+
+  test("trigger names stay within 63 bytes and apart for the longest ids; shorter ids keep the plain names", () => {
+    // 43 characters: the names Postgres always gave them (the second one cut to 63 bytes).
+    expect(triggerNames({ id: "a".repeat(43), direction: "reverse" })).toEqual({
+      rows: `partkeeper_${"a".repeat(43)}_reverse`,
+      truncate: `partkeeper_${"a".repeat(43)}_reverse_`,
+    });
+    const long = (id: string, direction: "forward" | "reverse") => triggerNames({ id, direction });
+    const names = [long("a".repeat(48), "forward"), long("a".repeat(48), "reverse"), long(`${"a".repeat(47)}b`, "forward"), long("a".repeat(44), "forward")].flatMap((n) => [n.rows, n.truncate]);
+    expect(new Set(names).size).toBe(8);
+    for (const name of names) {
+      expect(name.length).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^partkeeper_a{24}_[0-9a-f]{8}_(forward|reverse)(_truncate)?$/);
+    }
+    expect(installCaptureTriggerSql({ ...capture, id: "a".repeat(48) })[0]).toContain(`create trigger "${long("a".repeat(48), "forward").rows}"`);
   });
 
   test("a bounded drain picks the same oldest capture rows in all three statements", () => {

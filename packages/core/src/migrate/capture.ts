@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
-import { qualifiedName, type QualifiedName } from "../identifier.ts";
+import { MAX_IDENTIFIER_BYTES, qualifiedName, type QualifiedName } from "../identifier.ts";
 
 /**
  * Change capture (DESIGN rule 10; pg-osc's audit table, GitLab's sync trigger): a row trigger on the
@@ -40,10 +41,20 @@ export function captureTable(capture: Pick<Capture, "id" | "direction">): Qualif
   return qualifiedName(SCHEMA, `${capture.id}.${capture.direction}`);
 }
 
-/** Trigger names on the watched table (a trigger name is per table). */
-function triggerNames(capture: Capture): { rows: string; truncate: string } {
+/**
+ * Trigger names on the watched table (a trigger name is per table): `partkeeper_<id>_<direction>`
+ * and the same with `_truncate`, cut to 63 bytes as Postgres would cut them (ids are ASCII). For
+ * ids of 44 or more characters (ids may have 48) the cut made both names one and the second CREATE
+ * TRIGGER failed: those are named after the id's first 24 characters and a hash of the whole id,
+ * which keeps both names within 63 bytes and apart from every other id's.
+ */
+export function triggerNames(capture: Pick<Capture, "id" | "direction">): { rows: string; truncate: string } {
+  const cut = (name: string) => name.slice(0, MAX_IDENTIFIER_BYTES);
   const base = `partkeeper_${capture.id}_${capture.direction}`;
-  return { rows: base, truncate: `${base}_truncate` };
+  if (cut(base) !== cut(`${base}_truncate`)) return { rows: cut(base), truncate: cut(`${base}_truncate`) };
+  const hash = createHash("sha256").update(capture.id).digest("hex").slice(0, 8);
+  const short = `partkeeper_${capture.id.slice(0, 24)}_${hash}_${capture.direction}`;
+  return { rows: short, truncate: `${short}_truncate` };
 }
 
 const keyList = (keys: ReadonlyArray<KeyColumn>, prefix = "") => keys.map((k) => `${prefix}${quoteIdent(k.name)}`).join(", ");
