@@ -65,7 +65,7 @@ export function createCaptureSql(capture: Capture): string[] {
   const columns = capture.keys.map((k) => `${quoteIdent(k.name)} ${k.type} not null`).join(", ");
   const insert = (row: "new" | "old") => `insert into ${table} (${keyList(capture.keys)}) values (${keyList(capture.keys, `${row}.`)});`;
   const sameKey = capture.keys.map((k) => `old.${quoteIdent(k.name)} is not distinct from new.${quoteIdent(k.name)}`).join(" and ");
-  const message = `${capture.watched.schema}.${capture.watched.name} is being migrated by partkeeper (migration ${capture.id}): TRUNCATE is refused until the migration is finalized or rolled back`;
+  const message = `${capture.watched.schema}.${capture.watched.name} is being migrated by partkeeper (migration ${capture.id}): TRUNCATE is refused while partkeeper captures its changes (until the migration is finalized)`;
   const body = [
     "begin",
     "  if tg_op = 'TRUNCATE' then",

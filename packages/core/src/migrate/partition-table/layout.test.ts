@@ -115,3 +115,13 @@ describe("layoutOf", () => {
     expect(layout.retired.name.endsWith("_retired")).toBe(true);
   });
 });
+
+describe("checkSource and the policy", () => {
+  test("a range or list policy without a default partition is refused: rows outside the created partitions would stop the migration", () => {
+    const strict = parseConfig({
+      tables: [{ table: "audit_log", strategy: "range-time", interval: "month", defaultPartition: false }],
+      migrations: [{ id: "m", kind: "partition-table", table: "audit_log", column: "created_at" }],
+    });
+    expect(() => checkSource(strict.migrations[0]!, strict.tables[0]!, shape, { nullKeys: 0 })).toThrow(/defaultPartition false: a migration needs the default partition/);
+  });
+});

@@ -64,8 +64,9 @@ export interface SourceFacts {
  * @throws UnmanageableTableError when the table does not exist, is not a plain table (already
  *   partitioned, a partition, has inheritance children), has no primary key, lacks the column, has
  *   NULLs in it or lets it be NULL, has a unique constraint or index that cannot include the partition
- *   key, or an exclusion constraint, is referenced by foreign keys or by views, or when the column's
- *   type does not fit the policy's strategy (checkManageable's rules).
+ *   key, or an exclusion constraint, is referenced by foreign keys or by views, when the policy has
+ *   no default partition (range and list), or when the column's type does not fit the policy's
+ *   strategy (checkManageable's rules).
  */
 export function checkSource(spec: PartitionTableSpec, policy: TablePolicy, shape: TableShape | null, facts: SourceFacts | null): void {
   const name = displayName(spec.table);
@@ -114,6 +115,11 @@ export function checkSource(spec: PartitionTableSpec, policy: TablePolicy, shape
   if (shape.dependentViews.length) {
     return fail(
       `is used by views (${shape.dependentViews.map(displayName).join(", ")}): they would follow the retired table at the swap; drop them first and recreate them after the swap`,
+    );
+  }
+  if (policy.strategy !== "hash" && !policy.defaultPartition) {
+    return fail(
+      `has a policy with defaultPartition false: a migration needs the default partition, so that a row outside the partitions it creates (a key beyond premake, one written during the migration) is copied instead of stopping the migration; set defaultPartition to true (the default)`,
     );
   }
   checkManageable(policy, twinParentInfo(spec.table, policy, column, shape.columns));
