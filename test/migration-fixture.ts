@@ -14,7 +14,7 @@ export async function createTableToPartition(sql: postgres.Sql, table: string, r
 /** A config with a monthly range-time policy per table and a manual-swap migration `id` for it, in small batches. */
 export function migrationConfig(migrations: ReadonlyArray<{ id: string; table: string }>) {
   return {
-    tables: migrations.map((m) => ({ table: m.table, strategy: "range-time", interval: "month", premake: 1, defaultPartition: false })),
+    tables: migrations.map((m) => ({ table: m.table, strategy: "range-time", interval: "month", premake: 1 })),
     migrations: migrations.map((m) => ({
       id: m.id,
       kind: "partition-table",
