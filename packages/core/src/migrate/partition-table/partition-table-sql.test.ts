@@ -85,7 +85,7 @@ describe("swap and rollback", () => {
   test("rollback: lock, drain the reverse capture into the retired table, carry sequences back, rename back, capture forward again", () => {
     const sql = rollbackSql("m", layout);
     expect(sql[0]).toBe(`LOCK TABLE "public"."audit_log", "public"."audit_log_retired" IN ACCESS EXCLUSIVE MODE`);
-    expect(sql[1]).toMatch(/^delete from "public"\."audit_log_retired" t using/);
+    expect(sql[1]).toMatch(/^delete from "public"\."audit_log_retired" t where/);
     expect(sql[2]).toMatch(/^insert into "public"\."audit_log_retired" .* from "public"\."audit_log" f/);
     expect(sql[5]).toBe(`ALTER SEQUENCE "public"."shared_seq" OWNED BY "public"."audit_log_retired"."n"`);
     expect(sql.filter((s) => s.includes("RENAME"))).toEqual([
