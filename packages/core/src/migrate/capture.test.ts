@@ -73,3 +73,13 @@ describe("capture", () => {
     expect(drainSql(drain, null)[0]).not.toContain("limit");
   });
 });
+
+describe("drain of a composite key", () => {
+  test("probes the first key column's index, then matches the whole key with one hashed IN", () => {
+    const composite: Capture = { ...capture, keys: [{ name: "tenant", type: "int" }, { name: "id", type: "bigint" }] };
+    const drain = { capture: composite, from: qualifiedName("app", "Events"), to: qualifiedName("app", "Events_partitioned"), columns: ["tenant", "id"] };
+    const [del] = drainSql(drain, 100);
+    expect(del).toMatch(/^delete from "app"\."Events_partitioned" t where t\."tenant" = any\(array\(select "tenant" from/);
+    expect(del).toContain(`and (t."tenant", t."id") in (select "tenant", "id" from (select "tenant", "id" from "partkeeper"."m-1.forward" where capture_id in`);
+  });
+});

@@ -142,12 +142,15 @@ export function drainSql(drain: Drain, limit: number | null): string[] {
     limit === null
       ? `select ${keyList(keys)} from ${table}`
       : `select ${keyList(keys)} from ${table} where capture_id in (select capture_id from ${table} order by capture_id limit ${Math.trunc(limit)})`;
-  const match = (alias: string) => keys.map((k) => `${alias}.${quoteIdent(k.name)} = c.${quoteIdent(k.name)}`).join(" and ");
   // `= any(array(...))` on the key's first column is evaluated once and probes the primary-key index
   // of every partition; a join on the captured keys was planned as a scan of the whole copy (200+ ms
-  // for 800 keys on 1 M rows, inside the swap's lock).
+  // for 800 keys on 1 M rows, inside the swap's lock). A composite key adds `(key) in (...)`, a
+  // hashed subplan evaluated once too (a correlated EXISTS over the LIMITed pick ran once per row).
   const first = quoteIdent(keys[0]!.name);
-  const rows = (alias: string) => `${alias}.${first} = any(array(select ${first} from (${picked}) p)) and exists (select 1 from (${picked}) c where ${match(alias)})`;
+  const keyRow = (alias: string) => `(${keys.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
+  const rows = (alias: string) =>
+    `${alias}.${first} = any(array(select ${first} from (${picked}) p))` +
+    (keys.length > 1 ? ` and ${keyRow(alias)} in (select ${keyList(keys)} from (${picked}) c)` : "");
   const columns = drain.columns.map(quoteIdent).join(", ");
   const consumed =
     limit === null
