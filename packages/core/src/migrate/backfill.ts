@@ -1,6 +1,6 @@
 import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import type { QualifiedName } from "../identifier.ts";
-import type { KeyColumn } from "./capture.ts";
+import { keyColumnList, keyParams, keyRow, keyTextArray, type KeyColumn } from "./key-sql.ts";
 
 /**
  * Keyset backfill: each batch copies the next rows of the source in primary-key order, after the
@@ -38,11 +38,6 @@ export interface Backfill {
 /** Key types whose `max()` is the last key in key order: the batch's last key costs no sort. */
 const MAX_KEY_TYPES: ReadonlySet<string> = new Set(["smallint", "integer", "bigint"]);
 
-/** Row (key tuple) of bind parameters `$first..`, each cast to its key column's type. */
-function keyParams(keys: ReadonlyArray<KeyColumn>, first: number): string {
-  return `(${keys.map((k, i) => `$${first + i}::${k.type}`).join(", ")})`;
-}
-
 /**
  * The batch statement: binds `watermark` keys (when `afterWatermark`), then the boundary keys, then
  * the batch size. Returns one row: `rows` read (rows), `inserted` (rows), `last` (the last key read,
@@ -51,25 +46,25 @@ function keyParams(keys: ReadonlyArray<KeyColumn>, first: number): string {
  * no row).
  */
 export function backfillBatchSql(b: Backfill, afterWatermark: boolean): string {
-  const key = (alias: string) => `(${b.keys.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
+  const key = (alias: string) => keyRow(b.keys, alias);
   const n = b.keys.length;
   const inRange = (alias: string) => `${afterWatermark ? `${key(alias)} > ${keyParams(b.keys, 1)} and ` : ""}${key(alias)} <= ${keyParams(b.keys, afterWatermark ? n + 1 : 1)}`;
   const limitAt = (afterWatermark ? 2 : 1) * n + 1;
   const target = quoteQualified(b.target);
   const columns = b.columns.map(quoteIdent).join(", ");
-  const order = b.keys.map((k) => quoteIdent(k.name)).join(", ");
+  const order = keyColumnList(b.keys);
   const orderDesc = b.keys.map((k) => `${quoteIdent(k.name)} desc`).join(", ");
   // One pass over the batch counts it and, for an integer key, finds its last key; other keys sort for it.
   const last =
     b.keys.length === 1 && MAX_KEY_TYPES.has(b.keys[0]!.type)
       ? `case when count(*) = 0 then null else array[max(${quoteIdent(b.keys[0]!.name)})::text] end`
-      : `(select array[${b.keys.map((k) => `${quoteIdent(k.name)}::text`).join(", ")}] from batch order by ${orderDesc} limit 1)`;
+      : `(select ${keyTextArray(b.keys)} from batch order by ${orderDesc} limit 1)`;
   const sameKey = b.keys.map((k) => `t.${quoteIdent(k.name)} = b.${quoteIdent(k.name)}`).join(" and ");
   return [
     `with batch as (`,
     `  select ${b.columns.map((c) => `s.${quoteIdent(c)}`).join(", ")} from ${quoteQualified(b.source)} s`,
     `  where ${inRange("s")}`,
-    `  order by ${b.keys.map((k) => `s.${quoteIdent(k.name)}`).join(", ")} limit $${limitAt}`,
+    `  order by ${keyColumnList(b.keys, "s.")} limit $${limitAt}`,
     `), other_unique as (`,
     `  select exists (select 1 from pg_catalog.pg_index where indrelid = ${literal(target)}::regclass and indisunique and not indisprimary) as found`,
     `), copied as (`,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import { MAX_IDENTIFIER_BYTES, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { keyColumnList, keyRow, type KeyColumn } from "./key-sql.ts";
 
 /**
  * Change capture (DESIGN rule 10; pg-osc's audit table, GitLab's sync trigger): a row trigger on the
@@ -16,12 +17,6 @@ import { MAX_IDENTIFIER_BYTES, qualifiedName, type QualifiedName } from "../iden
  */
 
 export type CaptureDirection = "forward" | "reverse";
-
-/** A key column: its name and `format_type` text (casts of bind parameters). */
-export interface KeyColumn {
-  readonly name: string;
-  readonly type: string;
-}
 
 export interface Capture {
   /** The migration's id: names the capture table, function and triggers. */
@@ -57,13 +52,11 @@ export function triggerNames(capture: Pick<Capture, "id" | "direction">): { rows
   return { rows: short, truncate: `${short}_truncate` };
 }
 
-const keyList = (keys: ReadonlyArray<KeyColumn>, prefix = "") => keys.map((k) => `${prefix}${quoteIdent(k.name)}`).join(", ");
-
 /** The capture table and its trigger function (no trigger yet: see installCaptureTriggerSql). */
 export function createCaptureSql(capture: Capture): string[] {
   const table = quoteQualified(captureTable(capture));
   const columns = capture.keys.map((k) => `${quoteIdent(k.name)} ${k.type} not null`).join(", ");
-  const insert = (row: "new" | "old") => `insert into ${table} (${keyList(capture.keys)}) values (${keyList(capture.keys, `${row}.`)});`;
+  const insert = (row: "new" | "old") => `insert into ${table} (${keyColumnList(capture.keys)}) values (${keyColumnList(capture.keys, `${row}.`)});`;
   const sameKey = capture.keys.map((k) => `old.${quoteIdent(k.name)} is not distinct from new.${quoteIdent(k.name)}`).join(" and ");
   const message = `${capture.watched.schema}.${capture.watched.name} is being migrated by partkeeper (migration ${capture.id}): TRUNCATE is refused while partkeeper captures its changes (until the migration is finalized)`;
   const body = [
@@ -140,17 +133,16 @@ export function drainSql(drain: Drain, limit: number | null): string[] {
   const keys = drain.capture.keys;
   const picked =
     limit === null
-      ? `select ${keyList(keys)} from ${table}`
-      : `select ${keyList(keys)} from ${table} where capture_id in (select capture_id from ${table} order by capture_id limit ${Math.trunc(limit)})`;
+      ? `select ${keyColumnList(keys)} from ${table}`
+      : `select ${keyColumnList(keys)} from ${table} where capture_id in (select capture_id from ${table} order by capture_id limit ${Math.trunc(limit)})`;
   // `= any(array(...))` on the key's first column is evaluated once and probes the primary-key index
   // of every partition; a join on the captured keys was planned as a scan of the whole copy (200+ ms
   // for 800 keys on 1 M rows, inside the swap's lock). A composite key adds `(key) in (...)`, a
   // hashed subplan evaluated once too (a correlated EXISTS over the LIMITed pick ran once per row).
   const first = quoteIdent(keys[0]!.name);
-  const keyRow = (alias: string) => `(${keys.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
   const rows = (alias: string) =>
     `${alias}.${first} = any(array(select ${first} from (${picked}) p))` +
-    (keys.length > 1 ? ` and ${keyRow(alias)} in (select ${keyList(keys)} from (${picked}) c)` : "");
+    (keys.length > 1 ? ` and ${keyRow(keys, alias)} in (select ${keyColumnList(keys)} from (${picked}) c)` : "");
   const columns = drain.columns.map(quoteIdent).join(", ");
   const consumed =
     limit === null

@@ -1,7 +1,8 @@
 import type { Sql } from "../db/client.ts";
-import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
+import { quoteQualified } from "../db/sql-text.ts";
 import type { QualifiedName } from "../identifier.ts";
-import { capturedKeyCondition, type Capture, type KeyColumn } from "./capture.ts";
+import { capturedKeyCondition, type Capture } from "./capture.ts";
+import { keyColumnList, keyParams, keyRow, keyTextArray, type KeyColumn } from "./key-sql.ts";
 
 /**
  * Verification before a swap (DESIGN rule 10): source and copy are compared range by range of the
@@ -49,24 +50,16 @@ export const MAX_REPORTED = 5;
 /** Rows per compared range. */
 export const VERIFY_RANGE_ROWS = 50_000;
 
-function keyRow(keys: ReadonlyArray<KeyColumn>, alias: string): string {
-  return `(${keys.map((k) => `${alias}.${quoteIdent(k.name)}`).join(", ")})`;
-}
-
-function params(keys: ReadonlyArray<KeyColumn>, first: number): string {
-  return `(${keys.map((k, i) => `$${first + i}::${k.type}`).join(", ")})`;
-}
-
 /** The condition `(from, to]` on alias `t` with the bind parameters it needs, from `$1`. */
 function rangeCondition(keys: ReadonlyArray<KeyColumn>, from: ReadonlyArray<string> | null, to: ReadonlyArray<string> | null) {
   const parts: string[] = [];
   const values: string[] = [];
   if (from) {
-    parts.push(`${keyRow(keys, "t")} > ${params(keys, values.length + 1)}`);
+    parts.push(`${keyRow(keys, "t")} > ${keyParams(keys, values.length + 1)}`);
     values.push(...from);
   }
   if (to) {
-    parts.push(`${keyRow(keys, "t")} <= ${params(keys, values.length + 1)}`);
+    parts.push(`${keyRow(keys, "t")} <= ${keyParams(keys, values.length + 1)}`);
     values.push(...to);
   }
   return { condition: parts.length ? parts.join(" and ") : "true", values };
@@ -75,10 +68,9 @@ function rangeCondition(keys: ReadonlyArray<KeyColumn>, from: ReadonlyArray<stri
 /** The source key `rows` rows after `from` (the end of the next range), or null when fewer rows remain. */
 async function rangeEnd(sql: Sql, v: VerifyTarget, from: ReadonlyArray<string> | null, rows: number): Promise<string[] | null> {
   const { condition, values } = rangeCondition(v.keys, from, null);
-  const last = `array[${v.keys.map((k) => `t.${quoteIdent(k.name)}::text`).join(", ")}]`;
   const [row] = await sql.unsafe<{ last: string[] }[]>(
-    `select ${last} as last from ${quoteQualified(v.source)} t where ${condition} ` +
-      `order by ${v.keys.map((k) => `t.${quoteIdent(k.name)}`).join(", ")} offset ${rows - 1} limit 1`,
+    `select ${keyTextArray(v.keys, "t.")} as last from ${quoteQualified(v.source)} t where ${condition} ` +
+      `order by ${keyColumnList(v.keys, "t.")} offset ${rows - 1} limit 1`,
     values,
   );
   return row?.last ?? null;

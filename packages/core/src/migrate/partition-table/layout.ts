@@ -5,7 +5,8 @@ import { UnmanageableTableError } from "../../errors.ts";
 import { displayName, qualifiedName, type QualifiedName } from "../../identifier.ts";
 import { checkManageable, METHOD_OF_STRATEGY } from "../../plan/check-manageable.ts";
 import { partitionName } from "../../plan/partition-name.ts";
-import type { Capture, KeyColumn } from "../capture.ts";
+import type { Capture } from "../capture.ts";
+import type { KeyColumn } from "../key-sql.ts";
 
 /**
  * The relations and keys of one partition-table migration, fixed at prepare and kept in its record

@@ -7,6 +7,7 @@ import type { Action } from "../../plan/actions.ts";
 import { createDefaultPartitionSql, createPartitionOfSql } from "../../partitions/partition-ddl.ts";
 import { createCaptureSql, drainSql, dropCaptureSql, dropCaptureTriggerSql, installCaptureTriggerSql, type Drain } from "../capture.ts";
 import { forwardCapture, reverseCapture, type PartitionTableLayout } from "./layout.ts";
+import { keyTextArray } from "../key-sql.ts";
 
 /**
  * Pure SQL of the partition-table migration's steps (exact output unit-tested). The copy gets what
@@ -203,6 +204,6 @@ export function finalizeSql(id: string, layout: PartitionTableLayout): string[] 
 
 /** Boundary query: the source's last primary key (text per column), read in the capture step's transaction. */
 export function boundarySql(layout: PartitionTableLayout): string {
-  const keys = layout.keys.map((k) => quoteIdent(k.name));
-  return `SELECT array[${keys.map((k) => `${k}::text`).join(", ")}] AS boundary FROM ${quoteQualified(layout.table)} ORDER BY ${keys.map((k) => `${k} DESC`).join(", ")} LIMIT 1`;
+  const order = layout.keys.map((k) => `${quoteIdent(k.name)} DESC`).join(", ");
+  return `SELECT ${keyTextArray(layout.keys)} AS boundary FROM ${quoteQualified(layout.table)} ORDER BY ${order} LIMIT 1`;
 }
