@@ -300,15 +300,43 @@ async function advance(run: Run): Promise<string | null> {
   }
 }
 
+// The DDL steps, shared by `run` and `migrate plan`, so a plan shows exactly what a run executes.
+
+function prepareStep(spec: PartitionTableSpec, layout: PartitionTableLayout, shape: TableShape, policy: TablePolicy, creates: ReturnType<typeof planFuturePartitions>): DdlStep {
+  return {
+    description: `prepare ${spec.id}: create ${displayName(layout.twin)} with ${creates.length} partitions, and capture tables`,
+    statements: prepareSql(spec.id, layout, shape, policy, creates),
+    transaction: true,
+  };
+}
+
+/** Its transaction also reads the boundary (boundarySql), under the triggers' lock. */
+function captureStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
+  return { description: `install capture on ${displayName(spec.table)} and fix the backfill boundary`, statements: installForwardCaptureSql(spec.id, layout), transaction: true };
+}
+
+function swapStep(spec: PartitionTableSpec, layout: PartitionTableLayout, shape: TableShape): DdlStep {
+  return {
+    description: `swap ${displayName(spec.table)} for its partitioned copy (the source becomes ${displayName(layout.retired)})`,
+    statements: swapSql(spec.id, layout, shape),
+    transaction: true,
+  };
+}
+
+function rollbackStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
+  return { description: `roll back: ${displayName(layout.retired)} becomes ${displayName(spec.table)} again`, statements: rollbackSql(spec.id, layout), transaction: true };
+}
+
+function finalizeStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
+  return { description: `finalize: drop ${displayName(layout.retired)} and the capture of ${spec.id}`, statements: finalizeSql(spec.id, layout), transaction: true };
+}
+
 /** Prepare, first step: checks, then the copy, its partitions and the capture tables, recorded as `preparing`. */
 async function prepare(run: Run): Promise<void> {
   const { m, spec, policy } = run;
   const { shape, layout, creates } = await readPrepare(run);
-  const statements = prepareSql(spec.id, layout, shape, policy, creates);
   const partitions = creates.length;
-  await run.exec.run(
-    { description: `prepare ${spec.id}: create ${displayName(layout.twin)} with ${partitions} partitions, and capture tables`, statements, transaction: true },
-    async (tx) => {
+  await run.exec.run(prepareStep(spec, layout, shape, policy, creates), async (tx) => {
       await insertMigration(tx, {
         id: spec.id,
         kind: spec.kind,
@@ -316,9 +344,8 @@ async function prepare(run: Run): Promise<void> {
         rowsEstimate: shape.rowEstimate >= 0 ? Math.round(shape.rowEstimate) : null,
         batchSize: spec.batch.initialSize,
       });
-      await recordMigrationStep(tx, spec.id, "prepare", { twin: layout.twin, partitions });
-    },
-  );
+    await recordMigrationStep(tx, spec.id, "prepare", { twin: layout.twin, partitions });
+  });
   run.record = await readMigrationRecord(m.sql, spec.id);
 }
 
@@ -350,15 +377,12 @@ async function readPrepare(run: Run): Promise<{ shape: TableShape; layout: Parti
 async function installCapture(run: Run): Promise<void> {
   const { spec } = run;
   const layout = layoutOfRecord(run.record!);
-  await run.exec.run(
-    { description: `install capture on ${displayName(spec.table)} and fix the backfill boundary`, statements: installForwardCaptureSql(spec.id, layout), transaction: true },
-    async (tx) => {
-      const [row] = await tx.unsafe<{ boundary: string[] }[]>(boundarySql(layout));
-      const boundary = row?.boundary ?? null;
-      await updateMigration(tx, spec.id, { boundary, state: boundary === null ? "backfilled" : "backfilling" });
-      await recordMigrationStep(tx, spec.id, "capture", { boundary });
-    },
-  );
+  await run.exec.run(captureStep(spec, layout), async (tx) => {
+    const [row] = await tx.unsafe<{ boundary: string[] }[]>(boundarySql(layout));
+    const boundary = row?.boundary ?? null;
+    await updateMigration(tx, spec.id, { boundary, state: boundary === null ? "backfilled" : "backfilling" });
+    await recordMigrationStep(tx, spec.id, "capture", { boundary });
+  });
   run.record = await readMigrationRecord(run.m.sql, spec.id);
 }
 
@@ -487,13 +511,10 @@ async function swap(run: Run): Promise<void> {
   await drainAll(run, forwardDrain(spec.id, layout), SWAP_DRAIN_BEFORE_LOCK);
   const now = m.clock();
   const startedMs = Date.now();
-  await run.exec.run(
-    { description: `swap ${displayName(spec.table)} for its partitioned copy (the source becomes ${displayName(layout.retired)})`, statements: swapSql(spec.id, layout, shape!), transaction: true },
-    async (tx) => {
-      await updateMigration(tx, spec.id, { state: "swapped", swappedAt: now, lastError: null });
-      await recordMigrationStep(tx, spec.id, "swap", { durationMs: Date.now() - startedMs });
-    },
-  );
+  await run.exec.run(swapStep(spec, layout, shape!), async (tx) => {
+    await updateMigration(tx, spec.id, { state: "swapped", swappedAt: now, lastError: null });
+    await recordMigrationStep(tx, spec.id, "swap", { durationMs: Date.now() - startedMs });
+  });
   run.record = { ...run.record!, state: "swapped", swappedAt: now };
 }
 
@@ -501,13 +522,10 @@ async function rollback(run: Run): Promise<void> {
   const { spec } = run;
   const layout = layoutOfRecord(run.record!);
   await drainAll(run, reverseDrain(spec.id, layout), SWAP_DRAIN_BEFORE_LOCK);
-  await run.exec.run(
-    { description: `roll back: ${displayName(layout.retired)} becomes ${displayName(spec.table)} again`, statements: rollbackSql(spec.id, layout), transaction: true },
-    async (tx) => {
-      await updateMigration(tx, spec.id, { state: "rolled-back", swappedAt: null, verifiedAt: null });
-      await recordMigrationStep(tx, spec.id, "rollback");
-    },
-  );
+  await run.exec.run(rollbackStep(spec, layout), async (tx) => {
+    await updateMigration(tx, spec.id, { state: "rolled-back", swappedAt: null, verifiedAt: null });
+    await recordMigrationStep(tx, spec.id, "rollback");
+  });
   run.record = { ...run.record!, state: "rolled-back", swappedAt: null, verifiedAt: null };
 }
 
@@ -515,13 +533,10 @@ async function finalize(run: Run): Promise<void> {
   const { m, spec } = run;
   const layout = layoutOfRecord(run.record!);
   const now = m.clock();
-  await run.exec.run(
-    { description: `finalize: drop ${displayName(layout.retired)} and the capture of ${spec.id}`, statements: finalizeSql(spec.id, layout), transaction: true },
-    async (tx) => {
-      await updateMigration(tx, spec.id, { state: "finalized", finalizedAt: now });
-      await recordMigrationStep(tx, spec.id, "finalize");
-    },
-  );
+  await run.exec.run(finalizeStep(spec, layout), async (tx) => {
+    await updateMigration(tx, spec.id, { state: "finalized", finalizedAt: now });
+    await recordMigrationStep(tx, spec.id, "finalize");
+  });
   run.record = { ...run.record!, state: "finalized", finalizedAt: now };
 }
 
@@ -541,20 +556,25 @@ async function planSteps(run: Run, action: MigrateAction): Promise<string> {
   const { spec, exec } = run;
   const record = run.record;
   const note = (description: string, plan: string[]) => exec.perform({ description, plan, work: async () => null });
+  // The boundary is read in the capture step's transaction, by the step's own code, not a statement of it.
+  const capture = async (layout: PartitionTableLayout) => {
+    const step = captureStep(spec, layout);
+    await exec.run({ ...step, statements: [...step.statements, `-- then: ${boundarySql(layout)}`] });
+  };
   if (!record) {
     const { shape, layout, creates } = await readPrepare(run);
-    await exec.run({ description: `prepare ${spec.id}: create ${displayName(layout.twin)} with ${creates.length} partitions, and capture tables`, statements: prepareSql(spec.id, layout, shape, run.policy, creates), transaction: true });
-    await exec.run({ description: `install capture on ${displayName(spec.table)} and fix the backfill boundary`, statements: [...installForwardCaptureSql(spec.id, layout), boundarySql(layout)], transaction: true });
+    await exec.run(prepareStep(spec, layout, shape, run.policy, creates));
+    await capture(layout);
     const rows = shape.rowEstimate >= 0 ? `about ${Math.round(shape.rowEstimate).toLocaleString("en-US")} rows` : "every row";
     await note(`backfill ${rows} in batches of about ${spec.batch.targetMs} ms`, [`-- ${backfillBatchSql({ source: layout.table, target: layout.twin, keys: layout.keys, columns: layout.columns }, true).split("\n").join("\n-- ")}`]);
     await note("verify source and copy range by range", [`-- count and md5 digest per ${layout.keys.map((k) => k.name).join(", ")} range, both sides, one snapshot each`]);
-    await exec.run({ description: `swap ${displayName(spec.table)} (${spec.swap})`, statements: swapSql(spec.id, layout, shape), transaction: true });
+    await exec.run(swapStep(spec, layout, shape));
     return action === "run" ? `would prepare and backfill, verify${spec.swap === "auto" ? " and swap" : ""}` : `not started: \`migrate ${action}\` needs \`migrate run\` first`;
   }
   const layout = layoutOfRecord(record);
   switch (record.state) {
     case "preparing":
-      await exec.run({ description: `install capture on ${displayName(spec.table)} and fix the backfill boundary`, statements: installForwardCaptureSql(spec.id, layout), transaction: true });
+      await capture(layout);
       return "would install capture, then backfill";
     case "backfilling":
     case "backfilled":
@@ -563,12 +583,12 @@ async function planSteps(run: Run, action: MigrateAction): Promise<string> {
       const shape = await readTableShape(run.m.sql, spec.table);
       if (record.state === "backfilling") await note(`backfill from ${record.watermark?.join(",") ?? "the start"} to ${record.boundary?.join(",")}`, []);
       if (record.state !== "verified") await note("verify source and copy range by range", []);
-      if (shape) await exec.run({ description: `swap ${displayName(spec.table)} (${spec.swap})`, statements: swapSql(spec.id, layout, shape), transaction: true });
+      if (shape) await exec.run(swapStep(spec, layout, shape));
       return `${record.state}; would ${record.state === "verified" && spec.swap === "manual" ? "wait for `migrate swap`" : "continue"}`;
     }
     case "swapped":
-      await exec.run({ description: "rollback (on demand)", statements: rollbackSql(spec.id, layout), transaction: true });
-      await exec.run({ description: `finalize after ${finalizeDue(run).toISOString()}`, statements: finalizeSql(spec.id, layout), transaction: true });
+      await exec.run(rollbackStep(spec, layout));
+      await exec.run(finalizeStep(spec, layout));
       return swappedMessage(run);
     case "finalized":
       return "finalized: nothing to do";
