@@ -1,7 +1,6 @@
 import type { MigrationProgress } from "../migrate/advance-migration.ts";
+import { rows } from "./format-summary.ts";
 import type { MigrateSummary, MigrationStatus } from "./run-migrations.ts";
-
-const rows = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** `1m 05s`, `3.2 s`: a duration for people. */
 export function formatDuration(ms: number): string {

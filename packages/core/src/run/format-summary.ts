@@ -11,8 +11,9 @@ function bytes(n: number): string {
   return n >= MB ? `${(n / MB).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`;
 }
 
-function rows(n: number): string {
-  return n.toLocaleString("en-US");
+/** A row count (or rate) for people: rounded, with thousands separators, `1,234,567`. */
+export function rows(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }
 
 function describe(o: ActionOutcome, showSql: boolean): string[] {
