@@ -248,8 +248,138 @@ const partitionTableMigration = z
     return { ...rest, table: qualifiedName(schema, table) };
   });
 
-const migrationSpec = z.discriminatedUnion("kind", [partitionTableMigration], {
-  error: (issue) => (issue.code === "invalid_union" ? "kind must be one of partition-table" : undefined),
+/** A table a spec names: schema (default public) and name. */
+const specTable = z
+  .strictObject({ schema: identifier.default("public").describe("Schema of the table."), table: identifier.describe("The table's name.") })
+  .transform((t) => qualifiedName(t.schema, t.table));
+
+/** SQL text from a spec (the spec is code, reviewed like a schema migration: it is run as written). */
+const sqlText = z.string().trim().min(1, "must not be empty");
+
+/** A source table whose writes re-run the transform for the driving keys they touch. */
+const capturedTable = z
+  .strictObject({
+    schema: identifier.default("public").describe("Schema of the captured table."),
+    table: identifier.describe("A table whose inserts, updates and deletes are captured."),
+    drivingKeys: sqlText.describe(
+      "A query over `changed` (the rows a statement inserted, updated or deleted, old and new images, columns of this table) " +
+        "returning one column: the driving keys those rows belong to, e.g. `select record_id from changed`, or with a join " +
+        "`select h.record_id from changed c join public.record_history h on h.id = c.history_id`.",
+    ),
+  })
+  .transform(({ schema, table, drivingKeys }) => ({ table: qualifiedName(schema, table), drivingKeys }));
+
+/** A check comparing sources and targets over one set of driving keys (`$1`). */
+const verifyCheck = z.union([
+  z.strictObject({
+    name: z.string().min(1).describe("Names the check in reports."),
+    source: sqlText.describe("Query over the sources for the driving keys `$1` (an array), returning one row of aggregates."),
+    target: sqlText.describe("The same aggregates over the targets; the row must equal the source's, column by column."),
+  }),
+  z.strictObject({
+    name: z.string().min(1).describe("Names the check in reports."),
+    rows: z
+      .strictObject({ source: specTable, target: specTable, key: identifier.describe("Column of both tables holding the driving key.") })
+      .describe("Built-in: equal row counts per driving key set, for a 1:1 mapping."),
+  }),
+  z.strictObject({
+    name: z.string().min(1).describe("Names the check in reports."),
+    hash: z
+      .strictObject({
+        source: specTable,
+        target: specTable,
+        key: identifier.describe("Column of both tables holding the driving key."),
+        columns: z.array(identifier).min(1).describe("Columns both tables have, compared by value (md5 of their text, summed)."),
+      })
+      .describe("Built-in: equal row counts and values of `columns`, for a 1:1 mapping."),
+  }),
+]);
+
+const transformMigration = z
+  .strictObject({
+    id: migrationId,
+    kind: z
+      .literal("transform")
+      .describe("A user-defined, batched, idempotent transform from source tables into new ones, with capture, verification, cutover to compatibility views, and rollback."),
+    driving: z
+      .strictObject({
+        schema: identifier.default("public").describe("Schema of the driving table."),
+        table: identifier.describe("The driving table."),
+        key: identifier.describe("A column with a primary key or unique index of its own, NOT NULL: batches are sets of its values."),
+      })
+      .describe("The table whose keys drive the batches, e.g. the record every history row belongs to."),
+    prepare: z
+      .array(sqlText)
+      .min(1)
+      .describe("DDL creating the target tables, run once in the prepare step's transaction."),
+    targets: z
+      .array(
+        z.strictObject({
+          schema: identifier.default("public").describe("Schema of the target."),
+          table: identifier.describe("A table the prepare statements create."),
+          coverFrom: sqlText
+            .optional()
+            .describe("For a target with a policy in `tables`: a query returning the lowest partition key value to copy; partitions are created from its slot through premake before the backfill."),
+        }),
+      )
+      .min(1)
+      .describe("The tables `prepare` creates; finalize keeps them, and rollback after cutover leaves them in place."),
+    transform: z
+      .array(sqlText)
+      .min(1)
+      .describe(
+        "Statements for one batch: `$1` is the array of driving keys. They must be idempotent (delete then insert the targets' rows of those keys): " +
+          "a batch is re-run for every captured change of its keys, and the engine runs the first batch of each run twice and compares.",
+      ),
+    capture: z.array(capturedTable).min(1).describe("Source tables whose writes re-run the transform for their driving keys (include the driving table)."),
+    verify: z.array(verifyCheck).min(1).describe("Checks that sources and targets agree, run per range of driving keys before cutover."),
+    cutover: z
+      .strictObject({
+        retire: z.array(specTable).min(1).describe("Old tables renamed to `<name>_retired` at cutover."),
+        views: z.array(sqlText).describe("`create view` statements giving old names to the new tables, run in the cutover's transaction."),
+      })
+      .describe("The cutover: one short transaction under lock_timeout."),
+    reverse: z
+      .strictObject({
+        capture: z.array(capturedTable).min(1).describe("Target tables whose writes after cutover are replayed into the retired tables."),
+        transform: z.array(sqlText).min(1).describe("Statements writing the retired tables from the targets for the driving keys `$1`; idempotent."),
+      })
+      .optional()
+      .describe("How writes made through the new tables after cutover reach the old ones. Without it, rollback is refused."),
+    batch: migrationBatch.default({ targetMs: 500, initialSize: 1000, maxSize: 100_000, pauseMs: 0 }).describe("Batch sizing and pacing (in driving keys)."),
+    swap: z.enum(["manual", "auto"]).default("manual").describe("`manual`: cutover by `migrate swap`; `auto`: as soon as verification passes."),
+    finalizeAfter: z.string().default("7 days").pipe(calendarDuration).describe("Grace period after cutover during which rollback is possible; then finalize drops the retired tables."),
+  })
+  .transform((m) => {
+    const { driving, targets, ...rest } = m;
+    return {
+      ...rest,
+      table: qualifiedName(driving.schema, driving.table),
+      key: driving.key,
+      targets: targets.map((t) => ({ table: qualifiedName(t.schema, t.table), coverFrom: t.coverFrom ?? null })),
+    };
+  });
+
+const moveMigration = z
+  .strictObject({
+    id: migrationId,
+    kind: z.literal("move").describe("A recurring batched move that never finishes: rows matching `where` go from `table` to `target`, a batch per short transaction."),
+    schema: identifier.default("public").describe("Schema of the table rows are moved out of."),
+    table: identifier.describe("The table rows are moved out of."),
+    key: identifier.describe("A column with a primary key or unique index of its own: batches are taken in its order."),
+    target: specTable.describe("The table rows are moved into; it has every column of `table` by name. With a policy in `tables` its partitions are created as rows need them."),
+    where: sqlText.describe("Condition on `table`'s columns that selects the rows to move, e.g. `completed_at < now() - interval '30 days'`."),
+    batchSize: z.int().min(1).max(100_000).default(1000).describe("Rows per batch (one transaction)."),
+    pauseMs: z.int().min(0).max(60_000).default(0).describe("Pause between batches, ms."),
+    every: z.string().default("1 day").pipe(calendarDuration).describe("Starts a pass when the last complete pass ended at least this long ago."),
+  })
+  .transform((m) => {
+    const { schema, table, ...rest } = m;
+    return { ...rest, table: qualifiedName(schema, table) };
+  });
+
+const migrationSpec = z.discriminatedUnion("kind", [partitionTableMigration, transformMigration, moveMigration], {
+  error: (issue) => (issue.code === "invalid_union" ? "kind must be one of partition-table, transform, move" : undefined),
 });
 
 export const configSchema = z
@@ -312,6 +442,7 @@ export const configSchema = z
       if (!m.table) return;
       if (ids.has(m.id)) ctx.addIssue({ code: "custom", path: ["migrations", i, "id"], message: "is used twice" });
       ids.add(m.id);
+      if (m.kind !== "partition-table") return;
       const policy = c.tables.find((t) => t.parent && t.parent.schema === m.table.schema && t.parent.name === m.table.name);
       if (!policy) {
         ctx.addIssue({
@@ -332,3 +463,5 @@ export type ListPolicy = Extract<TablePolicy, { strategy: "list" }>;
 export type HashPolicy = Extract<TablePolicy, { strategy: "hash" }>;
 export type MigrationSpec = Config["migrations"][number];
 export type PartitionTableSpec = Extract<MigrationSpec, { kind: "partition-table" }>;
+export type TransformSpec = Extract<MigrationSpec, { kind: "transform" }>;
+export type MoveSpec = Extract<MigrationSpec, { kind: "move" }>;

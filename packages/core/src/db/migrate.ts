@@ -5,6 +5,7 @@ import { sql as init } from "./migrations/0001-init.ts";
 import { sql as restore } from "./migrations/0002-restore.ts";
 import { sql as archiveGuard } from "./migrations/0003-archive-guard.ts";
 import { sql as dataMigration } from "./migrations/0004-data-migration.ts";
+import { sql as recurringMove } from "./migrations/0005-recurring-move.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -12,6 +13,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 2, sql: restore },
   { version: 3, sql: archiveGuard },
   { version: 4, sql: dataMigration },
+  { version: 5, sql: recurringMove },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

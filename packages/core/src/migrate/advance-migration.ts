@@ -1,14 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { readTableShape, type TableShape } from "../catalog/read-table-shape.ts";
 import { findPolicy } from "../config/select-tables.ts";
-import type { Config, PartitionTableSpec, TablePolicy } from "../config/schema.ts";
+import type { Config, MigrationSpec } from "../config/schema.ts";
 import type { Logger } from "../context.ts";
 import type { Sql } from "../db/client.ts";
 import { jobDdlExecutor, type DdlExecutor, type DdlStep } from "../db/ddl-executor.ts";
-import { quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import { MigrationError } from "../errors.ts";
 import { displayName } from "../identifier.ts";
-import { planFuturePartitions } from "../plan/plan-future-partitions.ts";
 import {
   insertMigration,
   readMigrationRecord,
@@ -17,20 +14,12 @@ import {
   type MigrationRecord,
   type MigrationState,
 } from "../records/data-migrations.ts";
-import { backfillBatchSql, nextBatchSize } from "./backfill.ts";
-import { drainSql, pendingCaptureSql, type Drain } from "./capture.ts";
-import { checkSource, forwardCapture, layoutOf, twinParentInfo, type PartitionTableLayout } from "./partition-table/layout.ts";
-import {
-  boundarySql,
-  finalizeSql,
-  forwardDrain,
-  installForwardCaptureSql,
-  prepareSql,
-  reverseDrain,
-  rollbackSql,
-  swapSql,
-} from "./partition-table/partition-table-sql.ts";
-import { describeRange, verifyCopy, type VerifyResult } from "./verify.ts";
+import { nextBatchSize } from "./backfill.ts";
+import type { CaptureDirection } from "./capture.ts";
+import type { MigrationKind, PreparedMigration } from "./migration-kind.ts";
+import { partitionTableKind } from "./partition-table/partition-table-kind.ts";
+import { transformKind } from "./transform/transform-kind.ts";
+import type { VerifyResult } from "./verify.ts";
 import { addCalendarDuration } from "../config/duration.ts";
 
 /**
@@ -109,40 +98,45 @@ const DRAIN_LIMIT = 10_000;
 /** Most captured changes the swap's locked transaction may have to drain; more are drained before it locks. */
 const SWAP_DRAIN_BEFORE_LOCK = 1_000;
 
+/** A migration spec of a kind the engine advances (recurring moves have their own loop). */
+export type EngineSpec = Exclude<MigrationSpec, { kind: "move" }>;
+
 interface Run {
   readonly m: MigrationAccess;
-  readonly spec: PartitionTableSpec;
-  readonly policy: TablePolicy;
+  readonly spec: EngineSpec;
+  readonly kind: MigrationKind;
   readonly exec: DdlExecutor;
   record: MigrationRecord | null;
   rowsCopied: number;
   changesDrained: number;
+  /** Batches run in this run (the first of a run may be checked more). */
+  batches: number;
   verification?: VerifyResult;
 }
 
-/** The fields of a spec that must not change once a migration is prepared. */
-function structuralSpec(spec: PartitionTableSpec) {
-  return { kind: spec.kind, schema: spec.table.schema, table: spec.table.name, column: spec.column };
-}
-
-function layoutOfRecord(record: MigrationRecord): PartitionTableLayout {
-  return (record.spec as { layout: PartitionTableLayout }).layout;
+/** The kind of a spec. */
+function kindOf(m: MigrationAccess, spec: EngineSpec): MigrationKind {
+  switch (spec.kind) {
+    case "partition-table":
+      return partitionTableKind(spec, findPolicy(m.config as Config, spec.table)!);
+    case "transform":
+      return transformKind(spec, m.config as Config);
+  }
 }
 
 /**
  * Refuses a config whose migration `id` names another table or column than the one it was prepared for.
  * @throws MigrationError naming both.
  */
-function checkSpecUnchanged(spec: PartitionTableSpec, record: MigrationRecord | null): void {
+function checkSpecUnchanged(id: string, now: Readonly<Record<string, unknown>>, record: MigrationRecord | null): void {
   if (!record) return;
-  const now = structuralSpec(spec);
-  const then = record.spec as Record<string, unknown>;
-  const changed = (Object.keys(now) as Array<keyof typeof now>).filter((k) => then[k] !== now[k]);
+  const then = record.spec;
+  const changed = Object.keys(now).filter((k) => JSON.stringify(then[k]) !== JSON.stringify(now[k]));
   if (changed.length) {
     const was = changed.map((k) => `${k} ${JSON.stringify(then[k])}`).join(", ");
     const is = changed.map((k) => `${k} ${JSON.stringify(now[k])}`).join(", ");
     throw new MigrationError(
-      `migration ${spec.id} was prepared with ${was} and the config now says ${is}: a migration id cannot be reused with another spec; ` +
+      `migration ${id} was prepared with ${was} and the config now says ${is}: a migration id cannot be reused with another spec; ` +
         "give the new migration its own id (and roll back or finalize the old one)",
     );
   }
@@ -153,10 +147,10 @@ function checkSpecUnchanged(spec: PartitionTableSpec, record: MigrationRecord | 
  * migration's own failure: the outcome says `failed` with the reason, also kept in the record's
  * `last_error`.
  */
-export async function advanceMigration(m: MigrationAccess, spec: PartitionTableSpec, options: AdvanceOptions): Promise<MigrationOutcome> {
+export async function advanceMigration(m: MigrationAccess, spec: EngineSpec, options: AdvanceOptions): Promise<MigrationOutcome> {
   const started = Date.now();
   const exec = jobDdlExecutor({ sql: m.sql, logger: m.logger, config: m.config }, options.dryRun);
-  const run: Run = { m, spec, policy: findPolicy(m.config as Config, spec.table)!, exec, record: null, rowsCopied: 0, changesDrained: 0 };
+  const run: Run = { m, spec, kind: kindOf(m, spec), exec, record: null, rowsCopied: 0, changesDrained: 0, batches: 0 };
   let before: MigrationState | "new" = "new";
   const outcome = (status: MigrationOutcome["status"], message: string): MigrationOutcome => ({
     id: spec.id,
@@ -175,7 +169,7 @@ export async function advanceMigration(m: MigrationAccess, spec: PartitionTableS
   try {
     run.record = await readMigrationRecord(m.sql, spec.id);
     before = run.record?.state ?? "new";
-    checkSpecUnchanged(spec, run.record);
+    checkSpecUnchanged(spec.id, run.kind.structural, run.record);
     if (options.dryRun) return outcome("ok", await planSteps(run, options.action));
     const message = await act(run, options);
     if (message === null) return outcome("deferred", "deadline reached: the next run continues");
@@ -209,7 +203,7 @@ async function act(run: Run, options: AdvanceOptions): Promise<string | null> {
         throw new MigrationError(`migration ${spec.id} is ${record.state}: verify compares the copy once the backfill is done`);
       }
       if (!(await verify(run))) return null;
-      return "verified: source and copy are equal";
+      return "verified: sources and targets are equal";
     }
     case "swap": {
       const record = requireRecord(run);
@@ -225,7 +219,7 @@ async function act(run: Run, options: AdvanceOptions): Promise<string | null> {
       const record = requireRecord(run);
       if (record.state !== "swapped") throw new MigrationError(`migration ${spec.id} is ${record.state}: only a swapped migration can be rolled back`);
       await rollback(run);
-      return `rolled back: ${displayName(spec.table)} is the original table again; the partitioned copy is kept current (swap again with \`migrate swap\`)`;
+      return `rolled back: ${run.kind.words.rolledBack}`;
     }
     case "finalize": {
       const record = requireRecord(run);
@@ -236,7 +230,7 @@ async function act(run: Run, options: AdvanceOptions): Promise<string | null> {
         throw new MigrationError(`migration ${spec.id}: its grace period runs until ${due.toISOString()}; finalize then, or now with --force (rollback is impossible afterwards)`);
       }
       await finalize(run);
-      return "finalized: the retired table and the capture are dropped";
+      return `finalized: ${run.kind.words.finalized}`;
     }
     case "run":
       return advance(run);
@@ -253,7 +247,7 @@ function finalizeDue(run: Run): Date {
 }
 
 function swappedMessage(run: Run): string {
-  return `swapped: ${displayName(run.spec.table)} is partitioned; rollback possible until finalize (after ${finalizeDue(run).toISOString()})`;
+  return `swapped: ${run.kind.words.swapped}; rollback possible until finalize (after ${finalizeDue(run).toISOString()})`;
 }
 
 const pastDeadline = (run: Run) => Date.now() > run.m.deadline;
@@ -268,7 +262,8 @@ async function advance(run: Run): Promise<string | null> {
     const record = run.record!;
     switch (record.state) {
       case "preparing":
-        throw new Error("unreachable: capture is installed above");
+      case "recurring":
+        throw new Error(`unreachable: state ${record.state} after capture`);
       case "backfilling": {
         if (!(await backfill(run))) return null;
         continue;
@@ -282,13 +277,13 @@ async function advance(run: Run): Promise<string | null> {
           await swap(run);
           continue;
         }
-        await drainAll(run, forwardDrain(spec.id, layoutOfRecord(record)));
+        await drainAll(run, "forward");
         return "verified: waiting for `migrate swap` (swap is manual)";
       case "rolled-back":
-        await drainAll(run, forwardDrain(spec.id, layoutOfRecord(record)));
-        return "rolled back: the copy is kept current; swap again with `migrate swap`";
+        await drainAll(run, "forward");
+        return "rolled back: the targets are kept current; swap again with `migrate swap`";
       case "swapped":
-        await drainAll(run, reverseDrain(spec.id, layoutOfRecord(record)));
+        if (run.kind.hasReverse(record)) await drainAll(run, "reverse");
         if (run.m.clock() >= finalizeDue(run)) {
           await finalize(run);
           continue;
@@ -300,85 +295,29 @@ async function advance(run: Run): Promise<string | null> {
   }
 }
 
-// The DDL steps, shared by `run` and `migrate plan`, so a plan shows exactly what a run executes.
-
-function prepareStep(spec: PartitionTableSpec, layout: PartitionTableLayout, shape: TableShape, policy: TablePolicy, creates: ReturnType<typeof planFuturePartitions>): DdlStep {
-  return {
-    description: `prepare ${spec.id}: create ${displayName(layout.twin)} with ${creates.length} partitions, and capture tables`,
-    statements: prepareSql(spec.id, layout, shape, policy, creates),
-    transaction: true,
-  };
-}
-
-/** Its transaction also reads the boundary (boundarySql), under the triggers' lock. */
-function captureStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
-  return { description: `install capture on ${displayName(spec.table)} and fix the backfill boundary`, statements: installForwardCaptureSql(spec.id, layout), transaction: true };
-}
-
-function swapStep(spec: PartitionTableSpec, layout: PartitionTableLayout, shape: TableShape): DdlStep {
-  return {
-    description: `swap ${displayName(spec.table)} for its partitioned copy (the source becomes ${displayName(layout.retired)})`,
-    statements: swapSql(spec.id, layout, shape),
-    transaction: true,
-  };
-}
-
-function rollbackStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
-  return { description: `roll back: ${displayName(layout.retired)} becomes ${displayName(spec.table)} again`, statements: rollbackSql(spec.id, layout), transaction: true };
-}
-
-function finalizeStep(spec: PartitionTableSpec, layout: PartitionTableLayout): DdlStep {
-  return { description: `finalize: drop ${displayName(layout.retired)} and the capture of ${spec.id}`, statements: finalizeSql(spec.id, layout), transaction: true };
-}
-
-/** Prepare, first step: checks, then the copy, its partitions and the capture tables, recorded as `preparing`. */
+/** Prepare: the kind's checks, then its first step, recorded as `preparing`. */
 async function prepare(run: Run): Promise<void> {
-  const { m, spec, policy } = run;
-  const { shape, layout, creates } = await readPrepare(run);
-  const partitions = creates.length;
-  await run.exec.run(prepareStep(spec, layout, shape, policy, creates), async (tx) => {
-      await insertMigration(tx, {
-        id: spec.id,
-        kind: spec.kind,
-        spec: { ...structuralSpec(spec), layout },
-        rowsEstimate: shape.rowEstimate >= 0 ? Math.round(shape.rowEstimate) : null,
-        batchSize: spec.batch.initialSize,
-      });
-    await recordMigrationStep(tx, spec.id, "prepare", { twin: layout.twin, partitions });
+  const { m, spec } = run;
+  const prepared = await run.kind.prepare(m.sql, m.clock());
+  await run.exec.run(prepared.step, async (tx) => {
+    await insertMigration(tx, {
+      id: spec.id,
+      kind: spec.kind,
+      spec: { ...run.kind.structural, layout: prepared.layout },
+      rowsEstimate: prepared.rowsEstimate,
+      batchSize: spec.batch.initialSize,
+    });
+    await recordMigrationStep(tx, spec.id, "prepare", prepared.detail);
   });
   run.record = await readMigrationRecord(m.sql, spec.id);
 }
 
-/** Reads and checks the source, and plans the copy's partitions (prepare and `migrate plan`). */
-async function readPrepare(run: Run): Promise<{ shape: TableShape; layout: PartitionTableLayout; creates: ReturnType<typeof planFuturePartitions> }> {
-  const { m, spec, policy } = run;
-  const shape = await readTableShape(m.sql, spec.table);
-  const column = shape?.columns.find((c) => c.name === spec.column);
-  let nullKeys = 0;
-  if (shape && column && !column.notNull) {
-    const [row] = await m.sql.unsafe<{ n: string }[]>(
-      `select count(*)::int8 as n from (select 1 from ${quoteQualified(spec.table)} where ${quoteIdent(spec.column)} is null limit 1000000) x`,
-    );
-    nullKeys = Number(row?.n ?? 0);
-  }
-  checkSource(spec, policy, shape, { nullKeys });
-  const layout = layoutOf(spec, shape!);
-  const [range] = await m.sql.unsafe<{ min: string | null; max: string | null }[]>(
-    `select min(${quoteIdent(spec.column)})::text as min, max(${quoteIdent(spec.column)})::text as max from ${quoteQualified(spec.table)}`,
-  );
-  // Retention is the archive job's business after the swap: the copy gets a partition for every row.
-  const { retention: _retention, ...keepAll } = policy as TablePolicy & { retention?: unknown };
-  const parent = twinParentInfo(spec.table, policy, column!, shape!.columns, policy.strategy === "range-integer" ? (range?.max ?? null) : null);
-  const creates = planFuturePartitions(keepAll as TablePolicy, parent, m.clock(), { coverFrom: range?.min ?? null });
-  return { shape: shape!, layout, creates };
-}
-
-/** Prepare, second step: capture triggers on the source and the boundary, in one short locked transaction. */
+/** Prepare, last steps: what must precede capture, then the capture and the boundary in one short locked transaction. */
 async function installCapture(run: Run): Promise<void> {
   const { spec } = run;
-  const layout = layoutOfRecord(run.record!);
-  await run.exec.run(captureStep(spec, layout), async (tx) => {
-    const [row] = await tx.unsafe<{ boundary: string[] }[]>(boundarySql(layout));
+  for (const step of await run.kind.beforeCapture(run.m.sql, run.record!, run.m.clock())) await run.exec.run(step);
+  await run.exec.run(run.kind.captureStep(run.record!), async (tx) => {
+    const [row] = await tx.unsafe<{ boundary: string[] }[]>(run.kind.boundarySql(run.record!));
     const boundary = row?.boundary ?? null;
     await updateMigration(tx, spec.id, { boundary, state: boundary === null ? "backfilled" : "backfilling" });
     await recordMigrationStep(tx, spec.id, "capture", { boundary });
@@ -392,32 +331,27 @@ async function installCapture(run: Run): Promise<void> {
  */
 async function backfill(run: Run): Promise<boolean> {
   const { m, spec } = run;
-  const layout = layoutOfRecord(run.record!);
-  const batch = { source: layout.table, target: layout.twin, keys: layout.keys, columns: layout.columns };
-  const drain = forwardDrain(spec.id, layout);
   for (;;) {
     if (pastDeadline(run)) return false;
-    await drainOnce(run, drain, DRAIN_LIMIT);
+    await drainOnce(run, "forward", DRAIN_LIMIT);
     const record = run.record!;
     const size = record.batchSize ?? spec.batch.initialSize;
-    const text = backfillBatchSql(batch, record.watermark !== null);
-    const params = [...(record.watermark ?? []), ...record.boundary!, size];
     const startedMs = Date.now();
     const result = await m.sql.begin(async (tx) => {
-      const [row] = await tx.unsafe<{ rows: string; inserted: string; last: string[] | null }[]>(text, params as string[]);
-      const rows = Number(row!.rows);
+      const { rows, last } = await run.kind.batch(tx as unknown as Sql, record, size, run.batches === 0);
       const ms = Date.now() - startedMs;
       const done = rows < size;
       const next = nextBatchSize(size, ms, spec.batch.targetMs, spec.batch.maxSize);
       await updateMigration(
         tx as unknown as Sql,
         spec.id,
-        { ...(row!.last ? { watermark: row!.last } : {}), batchSize: next, ...(done ? { state: "backfilled" as const } : {}) },
+        { ...(last ? { watermark: last } : {}), batchSize: next, ...(done ? { state: "backfilled" as const } : {}) },
         { rows, ms },
       );
       if (done) await recordMigrationStep(tx as unknown as Sql, spec.id, "backfilled", { rowsCopied: record.rowsCopied + rows });
-      return { rows, ms, next, done, last: row!.last };
+      return { rows, ms, next, done, last };
     });
+    run.batches++;
     run.rowsCopied += result.rows;
     run.record = {
       ...record,
@@ -447,36 +381,29 @@ export function progressOf(record: MigrationRecord): MigrationProgress {
   };
 }
 
-/** One drain transaction (REPEATABLE READ: its three statements see the same captured rows); returns changes drained. */
-async function drainOnce(run: Run, drain: Drain, limit: number): Promise<number> {
-  const counts = await run.m.sql.begin("isolation level repeatable read", async (tx) => {
-    const result: number[] = [];
-    for (const statement of drainSql(drain, limit)) result.push((await tx.unsafe(statement)).count);
-    return result;
-  });
-  const drained = counts[2] ?? 0;
+/** One drain transaction; returns changes drained. */
+async function drainOnce(run: Run, direction: CaptureDirection, limit: number): Promise<number> {
+  const drained = await run.kind.drain(run.m.sql, run.record!, direction, limit);
   run.changesDrained += drained;
   return drained;
 }
 
 /** Drains until fewer than one transaction's worth is left. */
-async function drainAll(run: Run, drain: Drain, limit = DRAIN_LIMIT): Promise<void> {
-  while ((await drainOnce(run, drain, limit)) >= limit);
+async function drainAll(run: Run, direction: CaptureDirection, limit = DRAIN_LIMIT): Promise<void> {
+  while ((await drainOnce(run, direction, limit)) >= limit);
 }
 
 /**
- * Verification: drain, then compare range by range (verify.ts) from where an earlier run stopped,
- * until done or the deadline (then the position is saved and false returned). A difference is
- * recorded and thrown, the position reset, and a `verified` migration goes back to `backfilled`, so
- * nothing swaps without a verification that passes.
+ * Verification: drain, then compare (the kind's checks) from where an earlier run stopped, until
+ * done or the deadline (then the position is saved and false returned). A difference is recorded
+ * and thrown, the position reset, and a `verified` migration goes back to `backfilled`, so nothing
+ * swaps without a verification that passes.
  * @throws MigrationError naming the first differing key ranges.
  */
 async function verify(run: Run): Promise<boolean> {
   const { m, spec } = run;
-  const layout = layoutOfRecord(run.record!);
-  await drainAll(run, forwardDrain(spec.id, layout));
-  const target = { source: layout.table, target: layout.twin, keys: layout.keys, capture: forwardCapture(spec.id, layout) };
-  const result = await verifyCopy(m.sql, target, { from: run.record!.verifyWatermark, deadline: m.deadline });
+  await drainAll(run, "forward");
+  const result = await run.kind.verify(m.sql, run.record!, run.record!.verifyWatermark, m.deadline);
   run.verification = result;
   await recordMigrationStep(m.sql, spec.id, "verify", { ok: result.ok, complete: result.complete, ranges: result.ranges, rows: result.rows, differing: result.differing, durationMs: result.durationMs });
   if (!result.ok) {
@@ -484,10 +411,7 @@ async function verify(run: Run): Promise<boolean> {
     const state = run.record!.state === "verified" ? "backfilled" : run.record!.state;
     await updateMigration(m.sql, spec.id, { state, verifiedAt: null, verifyWatermark: null });
     run.record = { ...run.record!, state, verifiedAt: null, verifyWatermark: null };
-    const ranges = result.differing.map((r) => `${describeRange(r)}: source ${r.sourceRows} rows, copy ${r.targetRows}`).join("; ");
-    throw new MigrationError(
-      `migration ${spec.id}: verification found ${displayName(layout.twin)} different from ${displayName(layout.table)} in key ranges ${ranges}; nothing was swapped`,
-    );
+    throw new MigrationError(run.kind.differenceMessage(run.record, result));
   }
   if (!result.complete) {
     await updateMigration(m.sql, spec.id, { verifyWatermark: result.next });
@@ -501,17 +425,14 @@ async function verify(run: Run): Promise<boolean> {
   return true;
 }
 
-/** The swap: drain most changes without a lock, then the one locked transaction (swapSql). */
+/** The swap: drain most changes without a lock, then the kind's one locked transaction. */
 async function swap(run: Run): Promise<void> {
-  const { m, spec, policy } = run;
-  const layout = layoutOfRecord(run.record!);
-  const shape = await readTableShape(m.sql, spec.table);
-  // Foreign keys or views added since prepare would follow the retired table: refuse them by name.
-  checkSource(spec, policy, shape, null);
-  await drainAll(run, forwardDrain(spec.id, layout), SWAP_DRAIN_BEFORE_LOCK);
+  const { m, spec } = run;
+  const step = await run.kind.swapStep(m.sql, run.record!);
+  await drainAll(run, "forward", SWAP_DRAIN_BEFORE_LOCK);
   const now = m.clock();
   const startedMs = Date.now();
-  await run.exec.run(swapStep(spec, layout, shape!), async (tx) => {
+  await run.exec.run(step, async (tx) => {
     await updateMigration(tx, spec.id, { state: "swapped", swappedAt: now, lastError: null });
     await recordMigrationStep(tx, spec.id, "swap", { durationMs: Date.now() - startedMs });
   });
@@ -520,9 +441,9 @@ async function swap(run: Run): Promise<void> {
 
 async function rollback(run: Run): Promise<void> {
   const { spec } = run;
-  const layout = layoutOfRecord(run.record!);
-  await drainAll(run, reverseDrain(spec.id, layout), SWAP_DRAIN_BEFORE_LOCK);
-  await run.exec.run(rollbackStep(spec, layout), async (tx) => {
+  const step = run.kind.rollbackStep(run.record!);
+  if (run.kind.hasReverse(run.record!)) await drainAll(run, "reverse", SWAP_DRAIN_BEFORE_LOCK);
+  await run.exec.run(step, async (tx) => {
     await updateMigration(tx, spec.id, { state: "rolled-back", swappedAt: null, verifiedAt: null });
     await recordMigrationStep(tx, spec.id, "rollback");
   });
@@ -531,20 +452,21 @@ async function rollback(run: Run): Promise<void> {
 
 async function finalize(run: Run): Promise<void> {
   const { m, spec } = run;
-  const layout = layoutOfRecord(run.record!);
   const now = m.clock();
-  await run.exec.run(finalizeStep(spec, layout), async (tx) => {
+  await run.exec.run(run.kind.finalizeStep(run.record!), async (tx) => {
     await updateMigration(tx, spec.id, { state: "finalized", finalizedAt: now });
     await recordMigrationStep(tx, spec.id, "finalize");
   });
   run.record = { ...run.record!, state: "finalized", finalizedAt: now };
 }
 
-/** Captured changes not yet drained, per direction in use; null when the capture table does not exist. */
-export async function pendingChanges(sql: Sql, record: MigrationRecord): Promise<number | null> {
-  if (record.state === "finalized" || record.state === "preparing") return null;
+/** Captured changes not yet applied, in the direction in use; null when no capture table exists. */
+export async function pendingChanges(sql: Sql, spec: MigrationSpec, config: Pick<Config, "tables">, record: MigrationRecord): Promise<number | null> {
+  if (spec.kind === "move" || ["finalized", "preparing", "recurring"].includes(record.state)) return null;
+  const kind = kindOf({ config } as MigrationAccess, spec);
   const direction = record.state === "swapped" ? "reverse" : "forward";
-  const [row] = await sql.unsafe<{ pending: string }[]>(pendingCaptureSql({ id: record.id, direction }));
+  if (direction === "reverse" && !kind.hasReverse(record)) return null;
+  const [row] = await sql.unsafe<{ pending: string }[]>(kind.pendingSql(record, direction));
   return Number(row?.pending ?? 0);
 }
 
@@ -553,44 +475,75 @@ export async function pendingChanges(sql: Sql, record: MigrationRecord): Promise
  * recorded in the dry-run executor; nothing is changed.
  */
 async function planSteps(run: Run, action: MigrateAction): Promise<string> {
-  const { spec, exec } = run;
+  const { spec, exec, kind } = run;
   const record = run.record;
   const note = (description: string, plan: string[]) => exec.perform({ description, plan, work: async () => null });
   // The boundary is read in the capture step's transaction, by the step's own code, not a statement of it.
-  const capture = async (layout: PartitionTableLayout) => {
-    const step = captureStep(spec, layout);
-    await exec.run({ ...step, statements: [...step.statements, `-- then: ${boundarySql(layout)}`] });
+  const capture = async (r: MigrationRecord) => {
+    for (const step of await kind.beforeCapture(run.m.sql, r, run.m.clock())) await exec.run(step);
+    const step = kind.captureStep(r);
+    await exec.run({ ...step, statements: [...step.statements, `-- then: ${kind.boundarySql(r)}`] });
   };
   if (!record) {
-    const { shape, layout, creates } = await readPrepare(run);
-    await exec.run(prepareStep(spec, layout, shape, run.policy, creates));
-    await capture(layout);
-    const rows = shape.rowEstimate >= 0 ? `about ${Math.round(shape.rowEstimate).toLocaleString("en-US")} rows` : "every row";
-    await note(`backfill ${rows} in batches of about ${spec.batch.targetMs} ms`, [`-- ${backfillBatchSql({ source: layout.table, target: layout.twin, keys: layout.keys, columns: layout.columns }, true).split("\n").join("\n-- ")}`]);
-    await note("verify source and copy range by range", [`-- count and md5 digest per ${layout.keys.map((k) => k.name).join(", ")} range, both sides, one snapshot each`]);
-    await exec.run(swapStep(spec, layout, shape));
+    const prepared = await kind.prepare(run.m.sql, run.m.clock());
+    await exec.run(prepared.step);
+    const planned = plannedRecord(run, prepared);
+    await capture(planned);
+    const rows = prepared.rowsEstimate !== null ? `about ${prepared.rowsEstimate.toLocaleString("en-US")} rows` : "every row";
+    await note(`backfill ${rows} in batches of about ${spec.batch.targetMs} ms`, kind.batchPlan(null, prepared));
+    await note("verify sources and targets range by range", []);
+    await exec.run(await kind.swapStep(run.m.sql, planned));
     return action === "run" ? `would prepare and backfill, verify${spec.swap === "auto" ? " and swap" : ""}` : `not started: \`migrate ${action}\` needs \`migrate run\` first`;
   }
-  const layout = layoutOfRecord(record);
   switch (record.state) {
     case "preparing":
-      await capture(layout);
+      await capture(record);
       return "would install capture, then backfill";
     case "backfilling":
     case "backfilled":
     case "verified":
     case "rolled-back": {
-      const shape = await readTableShape(run.m.sql, spec.table);
-      if (record.state === "backfilling") await note(`backfill from ${record.watermark?.join(",") ?? "the start"} to ${record.boundary?.join(",")}`, []);
-      if (record.state !== "verified") await note("verify source and copy range by range", []);
-      if (shape) await exec.run(swapStep(spec, layout, shape));
+      if (record.state === "backfilling") await note(`backfill from ${record.watermark?.join(",") ?? "the start"} to ${record.boundary?.join(",")}`, kind.batchPlan(record, null));
+      if (record.state !== "verified") await note("verify sources and targets range by range", []);
+      await exec.run(await kind.swapStep(run.m.sql, record).catch((error: Error) => ({ description: `swap: ${error.message}`, statements: [], transaction: true })));
       return `${record.state}; would ${record.state === "verified" && spec.swap === "manual" ? "wait for `migrate swap`" : "continue"}`;
     }
     case "swapped":
-      await exec.run(rollbackStep(spec, layout));
-      await exec.run(finalizeStep(spec, layout));
+      try {
+        await exec.run(kind.rollbackStep(record));
+      } catch (error) {
+        await note(`rollback: ${(error as Error).message}`, []);
+      }
+      await exec.run(kind.finalizeStep(record));
       return swappedMessage(run);
     case "finalized":
+    case "recurring":
       return "finalized: nothing to do";
   }
+}
+
+/** The record prepare would insert, for planning the steps after it. */
+function plannedRecord(run: Run, prepared: PreparedMigration): MigrationRecord {
+  const now = run.m.clock();
+  return {
+    id: run.spec.id,
+    kind: run.spec.kind,
+    spec: { ...run.kind.structural, layout: prepared.layout },
+    state: "preparing",
+    paused: false,
+    boundary: null,
+    watermark: null,
+    rowsCopied: 0,
+    rowsEstimate: prepared.rowsEstimate,
+    backfillMs: 0,
+    batchSize: run.spec.batch.initialSize,
+    verifyWatermark: null,
+    verifiedAt: null,
+    swappedAt: null,
+    finalizedAt: null,
+    passFinishedAt: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

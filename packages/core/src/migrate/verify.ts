@@ -28,6 +28,10 @@ export interface RangeComparison {
   readonly sourceRows: number;
   readonly targetRows: number;
   readonly equal: boolean;
+  /** Transform migrations: the check that differed and both sides' rows (JSON). */
+  readonly check?: string;
+  readonly source?: string;
+  readonly target?: string;
 }
 
 export interface VerifyResult {

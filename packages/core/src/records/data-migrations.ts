@@ -12,8 +12,9 @@ import { schemaVersion } from "../db/migrate.ts";
  * - `swapped`: the copy has the table's name, the source is `<table>_retired`, reverse capture keeps it current;
  * - `rolled-back`: swapped back; the copy is kept current again and swaps only by `migrate swap`;
  * - `finalized`: the retired table and every capture are gone. Nothing more to do.
+ * - `recurring`: a recurring move (kind `move`); it has no other state and never finishes.
  */
-export const MIGRATION_STATES = ["preparing", "backfilling", "backfilled", "verified", "swapped", "rolled-back", "finalized"] as const;
+export const MIGRATION_STATES = ["preparing", "backfilling", "backfilled", "verified", "swapped", "rolled-back", "finalized", "recurring"] as const;
 export type MigrationState = (typeof MIGRATION_STATES)[number];
 
 /** A row of `partkeeper.data_migration`. Keys are text arrays in primary-key column order. */
@@ -41,6 +42,8 @@ export interface MigrationRecord {
   readonly verifiedAt: Date | null;
   readonly swappedAt: Date | null;
   readonly finalizedAt: Date | null;
+  /** A recurring move: when its last complete pass ended. */
+  readonly passFinishedAt: Date | null;
   readonly lastError: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -48,7 +51,7 @@ export interface MigrationRecord {
 
 const COLUMNS = `id, kind, spec, state, paused, boundary, watermark, rows_copied::float8 as "rowsCopied",
   rows_estimate::float8 as "rowsEstimate", backfill_ms::float8 as "backfillMs", batch_size as "batchSize", verify_watermark as "verifyWatermark",
-  verified_at as "verifiedAt", swapped_at as "swappedAt", finalized_at as "finalizedAt", last_error as "lastError",
+  verified_at as "verifiedAt", swapped_at as "swappedAt", finalized_at as "finalizedAt", pass_finished_at as "passFinishedAt", last_error as "lastError",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Every migration record, by id; empty when partkeeper's schema predates migration 0004 (a dry run does not migrate). */
@@ -72,13 +75,15 @@ export interface NewMigration {
   readonly spec: Record<string, unknown>;
   readonly rowsEstimate: number | null;
   readonly batchSize: number;
+  /** Default `preparing`. */
+  readonly state?: MigrationState;
 }
 
 /** Inserts the record of a migration being prepared. */
 export async function insertMigration(sql: Sql, m: NewMigration): Promise<void> {
   await sql`
     insert into partkeeper.data_migration (id, kind, spec, state, rows_estimate, batch_size)
-    values (${m.id}, ${m.kind}, ${sql.json(m.spec as never)}, ${"preparing" satisfies MigrationState}, ${m.rowsEstimate}, ${m.batchSize})`;
+    values (${m.id}, ${m.kind}, ${sql.json(m.spec as never)}, ${m.state ?? "preparing"}, ${m.rowsEstimate}, ${m.batchSize})`;
 }
 
 /** Fields a step may change, by record field name. */
@@ -92,6 +97,7 @@ export type MigrationUpdate = Partial<{
   verifiedAt: Date | null;
   swappedAt: Date | null;
   finalizedAt: Date | null;
+  passFinishedAt: Date | null;
   lastError: string | null;
 }>;
 
@@ -105,6 +111,7 @@ const UPDATE_COLUMNS: Record<keyof MigrationUpdate, string> = {
   verifiedAt: "verified_at",
   swappedAt: "swapped_at",
   finalizedAt: "finalized_at",
+  passFinishedAt: "pass_finished_at",
   lastError: "last_error",
 };
 

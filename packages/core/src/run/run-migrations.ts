@@ -12,6 +12,7 @@ import {
   type MigrationOutcome,
   type MigrationProgress,
 } from "../migrate/advance-migration.ts";
+import { advanceMove } from "../migrate/move/advance-move.ts";
 import { readMigrationRecords, type MigrationState } from "../records/data-migrations.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 
@@ -74,7 +75,8 @@ export async function runMigrations(ctx: JobContext, options: MigrateOptions): P
   const access = { sql: ctx.sql, config: ctx.config, logger: ctx.logger, clock: ctx.clock, deadline: ctx.deadline, onProgress: options.onProgress };
   const outcomes: MigrationOutcome[] = [];
   for (const spec of specs) {
-    const advance = () => advanceMigration(access, spec, { action: options.action, dryRun: options.dryRun, force: options.force ?? false });
+    const advanceOptions = { action: options.action, dryRun: options.dryRun, force: options.force ?? false };
+    const advance = () => (spec.kind === "move" ? advanceMove(access, spec, advanceOptions) : advanceMigration(access, spec, advanceOptions));
     if (options.dryRun) {
       outcomes.push(await advance());
       continue;
@@ -157,7 +159,7 @@ export async function readMigrationStatus(ctx: Pick<JobContext, "sql" | "config"
       progress: record ? progressOf(record) : null,
       watermark: record?.watermark ?? null,
       boundary: record?.boundary ?? null,
-      pendingChanges: record ? await pendingChanges(ctx.sql, record) : null,
+      pendingChanges: record ? await pendingChanges(ctx.sql, spec, ctx.config, record) : null,
       swappedAt: record?.swappedAt?.toISOString() ?? null,
       lastError: record?.lastError ?? null,
       updatedAt: record?.updatedAt.toISOString() ?? null,

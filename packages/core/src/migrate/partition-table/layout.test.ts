@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { ShapeIndex, TableShape } from "../../catalog/read-table-shape.ts";
+import type { PartitionTableSpec } from "../../config/schema.ts";
 import { parseConfig } from "../../config/load-config.ts";
 import { UnmanageableTableError } from "../../errors.ts";
 import { qualifiedName } from "../../identifier.ts";
@@ -9,7 +10,7 @@ const config = parseConfig({
   tables: [{ table: "audit_log", strategy: "range-time", interval: "month" }],
   migrations: [{ id: "m", kind: "partition-table", table: "audit_log", column: "created_at" }],
 });
-const spec = config.migrations[0]!;
+const spec = config.migrations[0] as PartitionTableSpec;
 const policy = config.tables[0]!;
 
 const key = (column: string) => ({ column, expression: null, opclass: null, collation: null, descending: false, nullsFirst: false });
@@ -122,6 +123,6 @@ describe("checkSource and the policy", () => {
       tables: [{ table: "audit_log", strategy: "range-time", interval: "month", defaultPartition: false }],
       migrations: [{ id: "m", kind: "partition-table", table: "audit_log", column: "created_at" }],
     });
-    expect(() => checkSource(strict.migrations[0]!, strict.tables[0]!, shape, { nullKeys: 0 })).toThrow(/defaultPartition false: a migration needs the default partition/);
+    expect(() => checkSource(strict.migrations[0] as PartitionTableSpec, strict.tables[0]!, shape, { nullKeys: 0 })).toThrow(/defaultPartition false: a migration needs the default partition/);
   });
 });

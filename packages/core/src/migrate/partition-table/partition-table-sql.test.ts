@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { qualifiedName } from "../../identifier.ts";
 import { columnsGuardSql, createIndexSql, rollbackSql, swapSql } from "./partition-table-sql.ts";
 import { layoutOf } from "./layout.ts";
+import type { PartitionTableSpec } from "../../config/schema.ts";
 import { parseConfig } from "../../config/load-config.ts";
 import type { TableShape } from "../../catalog/read-table-shape.ts";
 
@@ -14,7 +15,7 @@ const columns = [
   { name: "created_at", type: "timestamp with time zone", notNull: true, generated: false, identity: "", sequence: null },
   { name: "n", type: "bigint", notNull: true, generated: false, identity: "", sequence: qualifiedName("public", "shared_seq") },
 ] as const;
-const layout = layoutOf(config.migrations[0]!, { columns, primaryKey: ["id"] } as unknown as TableShape);
+const layout = layoutOf(config.migrations[0] as PartitionTableSpec, { columns, primaryKey: ["id"] } as unknown as TableShape);
 
 describe("createIndexSql", () => {
   test("rebuilds columns, expressions, collation, operator class, order, INCLUDE and predicate", () => {

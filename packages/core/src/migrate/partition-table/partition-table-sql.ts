@@ -4,10 +4,10 @@ import { literal, quoteIdent, quoteQualified } from "../../db/sql-text.ts";
 import { displayName, type QualifiedName } from "../../identifier.ts";
 import { METHOD_OF_STRATEGY } from "../../plan/check-manageable.ts";
 import type { Action } from "../../plan/actions.ts";
-import { createDefaultPartitionSql, createPartitionOfSql } from "../../partitions/partition-ddl.ts";
 import { createCaptureSql, drainSql, dropCaptureSql, dropCaptureTriggerSql, installCaptureTriggerSql, type Drain } from "../capture.ts";
 import { forwardCapture, reverseCapture, type PartitionTableLayout } from "./layout.ts";
 import { keyTextArray } from "../key-sql.ts";
+import { createPartitionsSql } from "../target-partitions.ts";
 
 /**
  * Pure SQL of the partition-table migration's steps (exact output unit-tested). The copy gets what
@@ -62,10 +62,7 @@ export function prepareSql(id: string, layout: PartitionTableLayout, shape: Tabl
     }
   }
   for (const fk of shape.foreignKeys) statements.push(`ALTER TABLE ${twin} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
-  for (const action of creates) {
-    if (action.kind === "create-partition") statements.push(createPartitionOfSql(layout.twin, action.partition, action.bounds));
-    if (action.kind === "create-default-partition") statements.push(createDefaultPartitionSql(layout.twin, action.partition));
-  }
+  statements.push(...createPartitionsSql(creates, layout.twin));
   statements.push(...createCaptureSql(forwardCapture(id, layout)), ...createCaptureSql(reverseCapture(id, layout)));
   return statements;
 }
