@@ -10,15 +10,17 @@ import { displayName } from "../../identifier.ts";
 import { insertMigration, readMigrationRecord, recordMigrationStep, updateMigration, type MigrationRecord, type MigrationState } from "../../records/data-migrations.ts";
 import { progressOf, type AdvanceOptions, type MigrationAccess, type MigrationOutcome } from "../advance-migration.ts";
 import { targetPartitionsStep } from "../target-partitions.ts";
-import { lowestToMoveSql, moveBatchSql } from "./move-sql.ts";
+import { checkConditionSql, lowestToMoveSql, moveBatchSql } from "./move-sql.ts";
 
 /**
  * A recurring move (kind `move`): every `migrate run` whose `every` has passed since the last
  * complete pass moves the rows matching the spec's condition from the table to the target in
  * batches of one short transaction each (move-sql.ts), until none is left (the pass is complete) or
- * the deadline (the next run continues). No capture is needed: a batch moves each row in one
+ * the deadline (the next run continues after the last key moved, kept as the record's watermark;
+ * every run moves at least one batch). No capture is needed: a batch moves each row in one
  * transaction, so there is nothing to replay, verify or roll back. Its record stays `recurring`;
- * `rows_copied` counts the rows moved over all passes.
+ * `rows_copied` counts the rows moved over all passes. A batch that finds no partition of the
+ * target for a row (SQLSTATE 23514) creates the partitions again and is retried once.
  */
 export async function advanceMove(m: MigrationAccess, spec: MoveSpec, options: AdvanceOptions): Promise<MigrationOutcome> {
   const started = Date.now();
@@ -43,9 +45,6 @@ export async function advanceMove(m: MigrationAccess, spec: MoveSpec, options: A
     record = await readMigrationRecord(m.sql, spec.id);
     before = record?.state ?? "new";
     if (record && record.kind !== spec.kind) throw new MigrationError(`migration ${spec.id} is a ${record.kind} migration: a migration id cannot be reused with another kind`);
-    const columns = await movedColumns(m.sql, spec);
-    const batch = moveBatchSql(spec, columns);
-    const policy = findPolicy(m.config as Config, spec.target);
     switch (options.action) {
       case "pause":
       case "resume": {
@@ -60,16 +59,28 @@ export async function advanceMove(m: MigrationAccess, spec: MoveSpec, options: A
       default:
         throw new MigrationError(`migration ${spec.id} is a recurring move: it has no ${options.action} (each batch moves its rows in one transaction); use run, pause or resume`);
     }
+    const columns = await movedColumns(m.sql, spec);
+    await checkCondition(m.sql, spec);
+    const policy = findPolicy(m.config as Config, spec.target);
+    /** Creates the target's partitions the rows still to move need (none without a policy). */
+    const createPartitions = async () => {
+      if (!policy) return;
+      const step = await targetPartitionsStep(m.sql, policy, (column) => lowestToMoveSql(spec, column), m.clock());
+      if (step) await exec.run(step);
+    };
     if (options.dryRun) {
-      if (policy) {
-        const step = await targetPartitionsStep(m.sql, policy, (column) => lowestToMoveSql(spec, column), m.clock());
-        if (step) await exec.run(step);
-      }
-      await exec.perform({ description: `move rows of ${displayName(spec.table)} matching the condition into ${displayName(spec.target)}, ${spec.batchSize} per transaction`, plan: [`-- ${batch.split("\n").join("\n-- ")}`], work: async () => null });
+      await createPartitions();
+      const batch = moveBatchSql(spec, columns, { after: Boolean(record?.watermark) });
+      const from = record?.watermark ? `, continuing the pass after ${spec.key} ${record.watermark[0]} ($2)` : "";
+      await exec.perform({
+        description: `move rows of ${displayName(spec.table)} matching the condition into ${displayName(spec.target)}, ${spec.batchSize} per transaction${from}`,
+        plan: [`-- ${batch.split("\n").join("\n-- ")}`],
+        work: async () => null,
+      });
       return outcome("ok", record ? `next pass ${nextPassText(spec, record, m.clock())}` : "would start the first pass");
     }
     if (record?.paused) return outcome("paused", "paused: `migrate resume` to continue");
-    if (record && record.passFinishedAt && addCalendarDuration(record.passFinishedAt, spec.every) > m.clock()) {
+    if (record && !record.watermark && record.passFinishedAt && addCalendarDuration(record.passFinishedAt, spec.every) > m.clock()) {
       return outcome("ok", `pass complete; next pass ${nextPassText(spec, record, m.clock())}`);
     }
     if (!record) {
@@ -86,28 +97,48 @@ export async function advanceMove(m: MigrationAccess, spec: MoveSpec, options: A
       });
       record = await readMigrationRecord(m.sql, spec.id);
     }
-    if (policy) {
-      const step = await targetPartitionsStep(m.sql, policy, (column) => lowestToMoveSql(spec, column), m.clock());
-      if (step) await exec.run(step);
-    }
+    await createPartitions();
+    // A pass a deadline cut short continues after the last key it moved (the record's watermark).
+    let after: string | null = record!.watermark?.[0] ?? null;
+    let batches = 0;
+    let partitionsRetried = false;
     for (;;) {
-      if (Date.now() > m.deadline) return outcome("deferred", `deadline reached after ${moved} rows: the next run continues the pass`);
+      // Each run moves at least one batch, so a run always makes progress whatever its budget.
+      if (batches > 0 && Date.now() > m.deadline) return outcome("deferred", `deadline reached after ${moved} rows: the next run continues the pass after ${spec.key} ${after}`);
       const startedMs = Date.now();
-      const rows = await m.sql.begin(async (tx) => {
-        const [row] = await tx.unsafe<{ moved: string; inserted: string }[]>(batch, [spec.batchSize]);
-        const count = Number(row!.moved);
-        if (count !== Number(row!.inserted)) {
-          throw new MigrationError(`migration ${spec.id}: a batch deleted ${count} rows but inserted ${row!.inserted} into ${displayName(spec.target)}; rolled back`);
+      const batch = moveBatchSql(spec, columns, { after: after !== null });
+      let result: { rows: number; last: string | null };
+      try {
+        result = await m.sql.begin(async (tx) => {
+          const [row] = await tx.unsafe<{ moved: string; inserted: string; last: string | null }[]>(batch, after === null ? [spec.batchSize] : [spec.batchSize, after]);
+          const count = Number(row!.moved);
+          if (count !== Number(row!.inserted)) {
+            throw new MigrationError(`migration ${spec.id}: a batch deleted ${count} rows but inserted ${row!.inserted} into ${displayName(spec.target)}; rolled back`);
+          }
+          const done = count < spec.batchSize;
+          const update = done ? { passFinishedAt: m.clock(), watermark: null, lastError: null } : { watermark: [row!.last!] };
+          await updateMigration(tx as unknown as Sql, spec.id, update, { rows: count, ms: Date.now() - startedMs });
+          if (done) await recordMigrationStep(tx as unknown as Sql, spec.id, "pass", { rowsMoved: moved + count });
+          return { rows: count, last: row!.last };
+        });
+      } catch (error) {
+        // 23514: no partition of the target for a row (a row that came to match during the pass, older than the partitions made at its start).
+        if ((error as { code?: string }).code === "23514" && policy && !partitionsRetried) {
+          partitionsRetried = true;
+          await createPartitions();
+          continue;
         }
-        const done = count < spec.batchSize;
-        await updateMigration(tx as unknown as Sql, spec.id, { ...(done ? { passFinishedAt: m.clock(), lastError: null } : {}) }, { rows: count, ms: Date.now() - startedMs });
-        if (done) await recordMigrationStep(tx as unknown as Sql, spec.id, "pass", { rowsMoved: moved + count });
-        return count;
-      });
+        if (error instanceof MigrationError) throw error;
+        throw new MigrationError(`migration ${spec.id}: a batch moving rows into ${displayName(spec.target)} failed and was rolled back: ${(error as Error).message}`, { cause: error });
+      }
+      const rows = result.rows;
+      batches++;
       moved += rows;
-      record = { ...record!, rowsCopied: record!.rowsCopied + rows, backfillMs: record!.backfillMs + (Date.now() - startedMs) };
+      const done = rows < spec.batchSize;
+      after = done ? null : result.last;
+      record = { ...record!, rowsCopied: record!.rowsCopied + rows, backfillMs: record!.backfillMs + (Date.now() - startedMs), watermark: after === null ? null : [after] };
       m.onProgress?.(progressOf(record));
-      if (rows < spec.batchSize) {
+      if (done) {
         record = { ...record, passFinishedAt: m.clock() };
         return outcome("ok", `pass complete: ${moved} rows moved; next pass ${nextPassText(spec, record, m.clock())}`);
       }
@@ -147,4 +178,19 @@ async function movedColumns(sql: Sql, spec: MoveSpec): Promise<string[]> {
   const missing = columns.filter((c) => !target.has(c));
   if (missing.length) throw new MigrationError(`migration ${spec.id}: target ${displayName(spec.target)} lacks column(s) ${missing.join(", ")} of ${displayName(spec.table)}`);
   return columns;
+}
+
+/**
+ * Plans the spec's condition on the table without reading a row (move-sql.ts `checkConditionSql`).
+ * @throws MigrationError naming the condition and Postgres's reason (a missing column, a type error).
+ */
+async function checkCondition(sql: Sql, spec: MoveSpec): Promise<void> {
+  try {
+    await sql.unsafe(checkConditionSql(spec));
+  } catch (error) {
+    throw new MigrationError(
+      `migration ${spec.id}: where ${JSON.stringify(spec.where)} does not work on ${displayName(spec.table)}: ${(error as Error).message}; fix \`where\` in the config`,
+      { cause: error },
+    );
+  }
 }
