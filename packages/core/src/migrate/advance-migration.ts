@@ -299,16 +299,22 @@ async function advance(run: Run): Promise<string | null> {
 async function prepare(run: Run): Promise<void> {
   const { m, spec } = run;
   const prepared = await run.kind.prepare(m.sql, m.clock());
-  await run.exec.run(prepared.step, async (tx) => {
-    await insertMigration(tx, {
-      id: spec.id,
-      kind: spec.kind,
-      spec: { ...run.kind.structural, layout: prepared.layout },
-      rowsEstimate: prepared.rowsEstimate,
-      batchSize: spec.batch.initialSize,
+  try {
+    await run.exec.run(prepared.step, async (tx) => {
+      await insertMigration(tx, {
+        id: spec.id,
+        kind: spec.kind,
+        spec: { ...run.kind.structural, layout: prepared.layout },
+        rowsEstimate: prepared.rowsEstimate,
+        batchSize: spec.batch.initialSize,
+      });
+      await recordMigrationStep(tx, spec.id, "prepare", prepared.detail);
     });
-    await recordMigrationStep(tx, spec.id, "prepare", prepared.detail);
-  });
+  } catch (error) {
+    // Postgres checked the spec's SQL (a transform SQL function, a capture mapping) against the tables: say where the error came from.
+    if (error instanceof MigrationError || !(error as { code?: string }).code) throw error;
+    throw new MigrationError(`migration ${spec.id}: prepare failed and created nothing: ${(error as Error).message}`, { cause: error });
+  }
   run.record = await readMigrationRecord(m.sql, spec.id);
 }
 
@@ -337,7 +343,8 @@ async function backfill(run: Run): Promise<boolean> {
     const record = run.record!;
     const size = record.batchSize ?? spec.batch.initialSize;
     const startedMs = Date.now();
-    const result = await m.sql.begin(async (tx) => {
+    // One snapshot per batch: what a batch reads twice (the transform's idempotency check) must not move under it.
+    const result = await m.sql.begin("isolation level repeatable read", async (tx) => {
       const { rows, last } = await run.kind.batch(tx as unknown as Sql, record, size, run.batches === 0);
       const ms = Date.now() - startedMs;
       const done = rows < size;

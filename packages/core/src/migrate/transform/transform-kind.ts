@@ -70,7 +70,8 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
         createTransformFunctionSql(layout, "forward", spec.transform),
       ];
       if (spec.reverse) {
-        statements.push(...createCaptureSql(layout, "reverse"), ...checkMappingsSql(layout, "reverse"), createTransformFunctionSql(layout, "reverse", spec.reverse.transform));
+        // The reverse transform writes the retired tables, which exist from cutover on: created then.
+        statements.push(...createCaptureSql(layout, "reverse"), ...checkMappingsSql(layout, "reverse"));
       }
       const [estimate] = await sql<{ rows: number }[]>`select reltuples::float8 as rows from pg_class where oid = ${quoteQualified(spec.table)}::regclass`;
       return {
@@ -118,12 +119,12 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
     },
 
     async drain(sql, record, direction, limit) {
-      const [, deleted] = await sql.begin("isolation level repeatable read", async (tx) => {
-        const counts: number[] = [];
-        for (const statement of drainSql(layoutOf(record), direction, limit)) counts.push((await tx.unsafe(statement)).count);
-        return counts;
+      const counts = await sql.begin("isolation level repeatable read", async (tx) => {
+        const result: number[] = [];
+        for (const statement of drainSql(layoutOf(record), direction, limit)) result.push((await tx.unsafe(statement)).count);
+        return result;
       });
-      return deleted ?? 0;
+      return counts[counts.length - 1] ?? 0;
     },
 
     pendingSql: (record, direction) => pendingSql(layoutOf(record), direction),
@@ -147,7 +148,7 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
       }
       return {
         description: `cut over: ${layout.retire.map((t) => `${displayName(t)} -> ${displayName(retiredName(t))}`).join(", ")}, compatibility views under the old names`,
-        statements: cutoverSql(layout, spec.cutover.views),
+        statements: cutoverSql(layout, spec.cutover.views, spec.reverse?.transform ?? null),
         transaction: true,
       };
     },
@@ -183,16 +184,22 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
    * @throws MigrationError naming the first check that changed (the batch is rolled back).
    */
   async function checkIdempotent(tx: Sql, layout: TransformLayout, keys: ReadonlyArray<string>): Promise<void> {
+    const notIdempotent = (what: string) =>
+      new MigrationError(
+        `migration ${spec.id}: the transform is not idempotent: running the batch of driving keys (${keys[0]} .. ${keys[keys.length - 1]}) twice ${what}; ` +
+          "make every statement replace the rows of the keys `$1` (delete, then insert); nothing was copied",
+      );
     const once = await targetState(tx, keys);
-    await tx.unsafe(`select ${quoteQualified(transformFunction(layout, "forward"))}($1::text[]::${layout.keyType}[])`, [keys as string[]]);
+    try {
+      await tx.unsafe(`select ${quoteQualified(transformFunction(layout, "forward"))}($1::text[]::${layout.keyType}[])`, [keys as string[]]);
+    } catch (error) {
+      // 23505 unique_violation: the second run inserted rows the first had inserted.
+      if ((error as { code?: string }).code === "23505") throw notIdempotent(`failed: ${(error as Error).message}`);
+      throw error;
+    }
     const twice = await targetState(tx, keys);
     const changed = checks.findIndex((_, i) => once[i] !== twice[i]);
-    if (changed >= 0) {
-      throw new MigrationError(
-        `migration ${spec.id}: the transform is not idempotent: running the batch of driving keys (${keys[0]} .. ${keys[keys.length - 1]}) twice changed check ` +
-          `"${checks[changed]!.name}" of the targets from ${once[changed]} to ${twice[changed]}; make every statement replace the rows of the keys \`$1\` (delete, then insert), nothing was copied`,
-      );
-    }
+    if (changed >= 0) throw notIdempotent(`changed check "${checks[changed]!.name}" of the targets from ${once[changed]} to ${twice[changed]}`);
   }
 }
 

@@ -67,10 +67,14 @@ function dollarQuote(body: string, tag: string): string {
   return `${delimiter}\n${body}\n${delimiter}`;
 }
 
-/** `create function partkeeper."<id>.transform"(<type>[]) ... language sql`: the spec's statements, `$1` the keys. */
+/**
+ * `create or replace function partkeeper."<id>.transform"(<type>[]) ... language sql`: the spec's
+ * statements, `$1` the keys. Postgres checks the statements against the tables as they are when it
+ * runs: the forward one at prepare, the reverse one (it writes `<name>_retired`) at cutover.
+ */
 export function createTransformFunctionSql(layout: TransformLayout, direction: CaptureDirection, statements: ReadonlyArray<string>): string {
   const body = statements.map((s) => s.replace(/;\s*$/, "")).join(";\n");
-  return `create function ${quoteQualified(transformFunction(layout, direction))}(${layout.keyType}[]) returns void language sql as ${dollarQuote(body, "partkeeper_transform")}`;
+  return `create or replace function ${quoteQualified(transformFunction(layout, direction))}(${layout.keyType}[]) returns void language sql as ${dollarQuote(body, "partkeeper_transform")}`;
 }
 
 /**
@@ -148,16 +152,21 @@ export function dropTriggersSql(layout: TransformLayout, direction: CaptureDirec
 
 /**
  * One drain of at most `limit` captured keys (null: all): apply the transform to the picked keys,
- * then delete the picked capture rows. Both statements pick the same rows only when they see one
- * snapshot: run them in a REPEATABLE READ transaction, or under a lock that excludes every writer of
- * the captured tables (the cutover). Row counts: [1, drained].
+ * then delete the picked capture rows. A reverse drain also queues its keys for the forward
+ * transform, which runs them after a rollback: the targets' own derived rows (counters, summaries)
+ * are then recomputed from the old tables the reverse transform wrote. The statements pick the same
+ * rows only when they see one snapshot: run them in a REPEATABLE READ transaction, or under a lock
+ * that excludes every writer of the captured tables (the cutover). The last row count is the drained.
  */
 export function drainSql(layout: TransformLayout, direction: CaptureDirection, limit: number | null): string[] {
   const table = quoteQualified(captureTable({ id: layout.id, direction }));
   const picked = `select capture_id from ${table} order by capture_id${limit === null ? "" : ` limit ${Math.trunc(limit)}`}`;
   const key = quoteIdent(layout.key);
+  const keys = `select distinct ${key} from ${table} where capture_id in (${picked})`;
+  const forward = quoteQualified(captureTable({ id: layout.id, direction: "forward" }));
   return [
-    `select ${quoteQualified(transformFunction(layout, direction))}(array(select distinct ${key} from ${table} where capture_id in (${picked})))`,
+    `select ${quoteQualified(transformFunction(layout, direction))}(array(${keys}))`,
+    ...(direction === "reverse" ? [`insert into ${forward} (${key}) ${keys}`] : []),
     `delete from ${table} where capture_id in (${picked})`,
   ];
 }
@@ -176,7 +185,7 @@ export function batchSql(layout: TransformLayout, afterWatermark: boolean): stri
     `with batch as materialized (select ${key} as k from ${quoteQualified(layout.driving)} where ${bound} order by ${key} limit ${limit})`,
     `select (select count(*) from batch)::int8 as rows,`,
     `  (select array[k::text] from batch order by k desc limit 1) as last,`,
-    `  array(select k::text from batch order by k) as keys,`,
+    `  array(select b.k::text from batch b order by b.k) as keys,`,
     `  (select ${quoteQualified(transformFunction(layout, "forward"))}(array(select k from batch))) is null as applied`,
   ].join("\n");
 }
@@ -196,7 +205,8 @@ export function pendingSql(layout: TransformLayout, direction: CaptureDirection)
 export function verifyRangeSql(layout: TransformLayout, afterFrom: boolean, rows: number): string {
   const key = quoteIdent(layout.key);
   const where = afterFrom ? `where ${key} > $1::${layout.keyType} ` : "";
-  return `select array(select ${key}::text from ${quoteQualified(layout.driving)} ${where}order by ${key} limit ${Math.trunc(rows)}) as keys`;
+  // ORDER BY d.key: an unqualified name would sort by the text output column of the same name.
+  return `select array(select d.${key}::text from ${quoteQualified(layout.driving)} d ${where.replace(key, `d.${key}`)}order by d.${key} limit ${Math.trunc(rows)}) as keys`;
 }
 
 /** The keys of `$1` (text) without a captured change pending: what a verification range compares. */
@@ -235,10 +245,11 @@ function lockSql(tables: ReadonlyArray<QualifiedName>, mode: string): string[] {
 /**
  * The cutover, one transaction (run under lock_timeout): stop writes to every captured source and
  * take the old tables, apply every captured change, drop the forward capture, rename the old tables
- * to `<name>_retired`, run the spec's view statements (compatibility views under the old names), and
- * capture writes to the new tables for a rollback (when the spec has a reverse mapping).
+ * to `<name>_retired`, run the spec's view statements (compatibility views under the old names), and,
+ * when the spec has a reverse mapping, create the reverse transform and capture writes to the new
+ * tables for a rollback.
  */
-export function cutoverSql(layout: TransformLayout, views: ReadonlyArray<string>): string[] {
+export function cutoverSql(layout: TransformLayout, views: ReadonlyArray<string>, reverseTransform: ReadonlyArray<string> | null): string[] {
   const retired = new Set(layout.retire.map((t) => quoteQualified(t)));
   return [
     ...lockSql(layout.retire, "access exclusive"),
@@ -247,6 +258,7 @@ export function cutoverSql(layout: TransformLayout, views: ReadonlyArray<string>
     ...dropTriggersSql(layout, "forward"),
     ...layout.retire.map((t) => `alter table ${quoteQualified(t)} rename to ${quoteIdent(retiredName(t).name)}`),
     ...views,
+    ...(reverseTransform ? [createTransformFunctionSql(layout, "reverse", reverseTransform)] : []),
     ...installTriggersSql(layout, "reverse"),
   ];
 }
