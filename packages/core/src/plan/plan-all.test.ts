@@ -35,6 +35,7 @@ const records: PlanRecords = {
   unfinishedArchives: [
     archiveRecord(1, evenements, "Événements_p2023_06", "verified", { kind: "range", from: "2023-06-01 00:00:00+00", to: "2023-07-01 00:00:00+00" }),
   ],
+  finalizedMigrations: new Set(),
 };
 
 const now = at("2024-08-10T00:00:00Z");
@@ -78,7 +79,7 @@ describe("planAll", () => {
       tables: [{ table: "plain", strategy: "hash", modulus: 2 }],
       migrations: [{ id: "partition-plain", kind: "partition-table", table: "plain", column: "id" }],
     }).migrations;
-    const [plan] = planAll({ ...config, tables: [config.tables[2]!], migrations }, snapshot, { unfinishedArchives: [] }, now, { future: true, expired: true });
+    const [plan] = planAll({ ...config, tables: [config.tables[2]!], migrations }, snapshot, { unfinishedArchives: [], finalizedMigrations: new Set() }, now, { future: true, expired: true });
     expect(plan!.error).toBeNull();
     expect(plan!.actions).toEqual([]);
     expect(plan!.waitingFor).toBe("not partitioned yet: migration partition-plain converts it (partkeeper migrate status)");
@@ -137,5 +138,29 @@ describe("planAll", () => {
     expect(result[1]!.error!.message).toMatch(/already taken/);
     expect(result[1]!.actions).toEqual([]);
     expect(result[4]!.error).toBeNull();
+  });
+  test("a transform migration's target waits for its migration: not planned before prepare creates it, not archived before finalize", () => {
+    const transform = parseConfig({
+      tables: [{ table: "missing", strategy: "range-time", interval: "month", premake: 1 }],
+      migrations: [
+        {
+          id: "fold",
+          kind: "transform",
+          driving: { table: "author", key: "id" },
+          prepare: ["create table missing ()"],
+          targets: [{ table: "missing" }, { schema: "Märkte", table: "Événements" }],
+          transform: ["select 1"],
+          capture: [{ table: "author", drivingKeys: "select id from changed" }],
+          verify: [{ name: "n", source: "select 1", target: "select 1" }],
+          cutover: { retire: [{ table: "old" }], views: [] },
+        },
+      ],
+    }).migrations;
+    const [waiting] = planAll({ ...config, tables: [config.tables[0]!], migrations: transform }, snapshot, records, now, { future: true, expired: true });
+    expect(waiting).toMatchObject({ error: null, actions: [], waitingFor: "does not exist yet: migration fold creates it (partkeeper migrate status)" });
+    const archived = (finalized: ReadonlySet<string>) =>
+      planAll({ ...config, tables: [config.tables[1]!], migrations: transform }, snapshot, { ...records, finalizedMigrations: finalized }, now, { future: false, expired: true })[0]!.actions;
+    expect(archived(new Set())).toEqual([]);
+    expect(archived(new Set(["fold"])).length).toBeGreaterThan(0);
   });
 });

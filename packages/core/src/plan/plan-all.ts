@@ -22,6 +22,8 @@ export interface ParentPlan {
 export interface PlanRecords {
   /** Archives a previous run started and did not finish (any parent; records/archives.ts). */
   readonly unfinishedArchives: ReadonlyArray<ArchiveRecord>;
+  /** Ids of finalized migrations: a transform's target is archived only once its migration is finalized. */
+  readonly finalizedMigrations: ReadonlySet<string>;
 }
 
 /** Which parts of the plan to compute. */
@@ -39,7 +41,9 @@ export interface PlanWhich {
  * A table missing from the snapshot, a table that is not partitioned and a parent failing
  * checkManageable get an UnmanageableTableError and no actions; an error planning one parent
  * never stops the others. Otherwise the actions are the future ones (planFuturePartitions) then
- * the expired ones (planExpiredPartitions), each as selected by `which`. checkManageable runs here,
+ * the expired ones (planExpiredPartitions), each as selected by `which`; a transform migration's
+ * target waits for its migration: `waitingFor` until prepare creates it, no expired actions until it
+ * is finalized. checkManageable runs here,
  * once per parent per plan; the two planners take the checked parent and do not check it again.
  *
  * @param now the clock's current instant (UTC).
@@ -56,9 +60,16 @@ export function planAll(
       const name = policy.parent;
       try {
         const parent = snapshot.parents.find((p) => sameName(p.parent, name));
+        // A transform's target: its prepare creates it, and until it is finalized a rollback replays
+        // the target into the old tables, so nothing of it may be archived and dropped before then.
+        const creator = config.migrations.find((m) => m.kind === "transform" && m.targets.some((t) => sameName(t.table, name)));
+        if (!parent && creator && !snapshot.notPartitioned.some((n) => sameName(n, name))) {
+          const waitingFor = `does not exist yet: migration ${creator.id} creates it (partkeeper migrate status)`;
+          return Object.freeze({ parent: name, actions: Object.freeze([]), error: null, waitingFor });
+        }
         if (!parent) {
           if (snapshot.notPartitioned.some((n) => sameName(n, name))) {
-            const migration = config.migrations.find((m) => sameName(m.table, name));
+            const migration = config.migrations.find((m) => m.kind === "partition-table" && sameName(m.table, name));
             if (migration) {
               const waitingFor = `not partitioned yet: migration ${migration.id} converts it (partkeeper migrate status)`;
               return Object.freeze({ parent: name, actions: Object.freeze([]), error: null, waitingFor });
@@ -74,7 +85,8 @@ export function planAll(
         checkManageable(policy, parent);
         const actions: Action[] = [];
         if (which.future) actions.push(...planFuturePartitions(policy, parent, now));
-        if (which.expired) actions.push(...planExpiredPartitions(policy, parent, records.unfinishedArchives, now));
+        const held = creator !== undefined && !records.finalizedMigrations.has(creator.id);
+        if (which.expired && !held) actions.push(...planExpiredPartitions(policy, parent, records.unfinishedArchives, now));
         return Object.freeze({ parent: name, actions: Object.freeze(actions), error: null });
       } catch (cause) {
         const error = cause instanceof Error ? cause : new Error(String(cause));

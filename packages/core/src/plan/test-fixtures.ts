@@ -117,7 +117,7 @@ export function planChecked(policy: TablePolicy, parentInfo: ParentInfo, now: Da
   const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, tables: [policy], migrations: [] };
   const snapshot: CatalogSnapshot = { parents: [parentInfo], missing: [], notPartitioned: [] };
   const which: PlanWhich = { future: part === "future", expired: part === "expired" };
-  const [plan] = planAll(config, snapshot, { unfinishedArchives: [] }, now, which);
+  const [plan] = planAll(config, snapshot, { unfinishedArchives: [], finalizedMigrations: new Set() }, now, which);
   if (plan!.error) throw plan!.error;
   return plan!.actions;
 }

@@ -11,6 +11,7 @@ import { displayName, type QualifiedName } from "../identifier.ts";
 import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
 import type { Action } from "../plan/actions.ts";
 import { planAll, type PlanWhich } from "../plan/plan-all.ts";
+import { readMigrationRecords } from "../records/data-migrations.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
@@ -141,7 +142,10 @@ async function runParent(
 ): Promise<ParentResult> {
   const name = policy.parent;
   const snapshot = await readCatalog(ctx.sql, [{ name, wantMaxKey: policy.strategy === "range-integer" }]);
-  const records = { unfinishedArchives: which.expired ? await readUnfinishedArchives(ctx.sql) : [] };
+  const records = {
+    unfinishedArchives: which.expired ? await readUnfinishedArchives(ctx.sql) : [],
+    finalizedMigrations: which.expired ? await finalizedMigrations(ctx) : new Set<string>(),
+  };
   const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, records, now, which);
   if (!plan) throw new Error(`no plan for ${displayName(name)}`);
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
@@ -222,4 +226,11 @@ function emitMetrics(ctx: JobContext, summary: JobSummary, which: PlanWhich): vo
   // hours (a runner killed mid-run whose session lingers) must still be visible.
   ctx.metrics.count("ParentsSkipped", summary.parents.filter((p) => p.status === "skipped").length);
   ctx.metrics.count(summary.ok ? "JobSucceeded" : "JobFailed", 1);
+}
+
+/** Ids of the config's transform migrations that are finalized (their targets may be archived). */
+async function finalizedMigrations(ctx: JobContext): Promise<ReadonlySet<string>> {
+  if (!ctx.config.migrations.some((m) => m.kind === "transform")) return new Set();
+  const records = await readMigrationRecords(ctx.sql);
+  return new Set([...records.values()].filter((r) => r.state === "finalized").map((r) => r.id));
 }
