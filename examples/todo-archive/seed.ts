@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
 import type postgres from "postgres";
 
 /** Creates the example's tables (schema.sql) in the connection's current schema. */
@@ -33,4 +34,17 @@ export async function seedTodos(sql: postgres.Sql, rows: number): Promise<SeedTo
   await sql`analyze todo`;
   const [row] = await sql<{ matching: number }[]>`select count(*)::int as matching from todo where completed and completed_at < now() - interval '30 days'`;
   return { rows, matching: row!.matching };
+}
+
+// `npx tsx examples/todo-archive/seed.ts [rows]`: creates the tables and seeds them on $DATABASE_URL.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { default: postgres } = await import("postgres");
+  const sql = postgres(process.env.DATABASE_URL ?? "", { onnotice: () => {} });
+  try {
+    await createTodoSchema(sql);
+    const seeded = await seedTodos(sql, Number(process.argv[2] ?? 20_000));
+    process.stdout.write(`seeded ${seeded.rows} todos, ${seeded.matching} of them completed more than 30 days ago\n`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
