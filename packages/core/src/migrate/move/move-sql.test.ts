@@ -15,7 +15,7 @@ describe("move SQL", () => {
         `with picked as (`,
         `  select "eventId" from "app"."hej""hej" where (done and done_at < now() - interval '30 days') order by "eventId" limit $1 for update skip locked`,
         `), moved as (`,
-        `  delete from "app"."hej""hej" s using picked p where s."eventId" = p."eventId" returning s.*`,
+        `  delete from "app"."hej""hej" s where s."eventId" = any(array(select "eventId" from picked)) returning s.*`,
         `), inserted as (`,
         `  insert into "Archive"."Événements" ("eventId", "done_at", "done") overriding system value select "eventId", "done_at", "done" from moved returning 1`,
         `)`,

@@ -20,7 +20,7 @@ import { quoteIdent, quoteQualified } from "../../db/sql-text.ts";
  * with picked as (
  *   select "id" from "public"."todo" where (completed) and "id" > $2 order by "id" limit $1 for update skip locked
  * ), moved as (
- *   delete from "public"."todo" s using picked p where s."id" = p."id" returning s.*
+ *   delete from "public"."todo" s where s."id" = any(array(select "id" from picked)) returning s.*
  * ), inserted as (
  *   insert into "public"."todo_archive" ("id", ...) overriding system value select "id", ... from moved returning 1
  * )
@@ -40,7 +40,9 @@ export function moveBatchSql(
     `with picked as (`,
     `  select ${key} from ${quoteQualified(spec.table)} where (${spec.where})${after} order by ${key} limit $1 for update skip locked`,
     `), moved as (`,
-    `  delete from ${quoteQualified(spec.table)} s using picked p where s.${key} = p.${key} returning s.*`,
+    // = any(array(...)): index lookups of the picked keys. A join with picked was planned as a hash
+    // join over a sequential scan of the whole table, every batch (117 ms per 1000 rows of 450,000).
+    `  delete from ${quoteQualified(spec.table)} s where s.${key} = any(array(select ${key} from picked)) returning s.*`,
     `), inserted as (`,
     `  insert into ${quoteQualified(spec.target)} (${list}) overriding system value select ${list} from moved returning 1`,
     `)`,
