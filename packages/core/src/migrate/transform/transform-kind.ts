@@ -100,6 +100,7 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
         description: `install capture on ${layout.capture.forward.map((c) => displayName(c.table)).join(", ")} and fix the backfill boundary`,
         statements: installTriggersSql(layout, "forward"),
         transaction: true,
+        locksSeveralTables: true,
       };
     },
 
@@ -150,6 +151,7 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
         description: `cut over: ${layout.retire.map((t) => `${displayName(t)} -> ${displayName(retiredName(t))}`).join(", ")}, compatibility views under the old names`,
         statements: cutoverSql(layout, spec.cutover.views, spec.reverse?.transform ?? null),
         transaction: true,
+        locksSeveralTables: true,
       };
     },
 
@@ -160,7 +162,7 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
         );
       }
       const layout = layoutOf(record);
-      return { description: `roll back: drop the views, ${layout.retire.map((t) => `${displayName(retiredName(t))} -> ${displayName(t)}`).join(", ")}`, statements: rollbackSql(layout), transaction: true };
+      return { description: `roll back: drop the views, ${layout.retire.map((t) => `${displayName(retiredName(t))} -> ${displayName(t)}`).join(", ")}`, statements: rollbackSql(layout), transaction: true, locksSeveralTables: true };
     },
 
     finalizeStep(record) {

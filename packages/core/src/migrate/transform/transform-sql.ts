@@ -131,7 +131,8 @@ export function checkMappingsSql(layout: TransformLayout, direction: CaptureDire
  */
 export function installTriggersSql(layout: TransformLayout, direction: CaptureDirection): string[] {
   const names = transitionTriggerNames(layout, direction);
-  return layout.capture[direction].flatMap((captured, index) => {
+  const lock = lockSql(layout.capture[direction].map((c) => c.table), "share row exclusive");
+  return [...lock, ...layout.capture[direction].flatMap((captured, index) => {
     const table = quoteQualified(captured.table);
     const fn = `${quoteQualified(triggerFunction(layout, direction, index))}()`;
     return [
@@ -141,7 +142,7 @@ export function installTriggersSql(layout: TransformLayout, direction: CaptureDi
       `create trigger ${quoteIdent(names.truncate)} before truncate on ${table} for each statement execute function ${fn}`,
       ...Object.values(names).map((name) => `alter table ${table} enable always trigger ${quoteIdent(name)}`),
     ];
-  });
+  })];
 }
 
 /** Drops the triggers of a direction from its captured tables (by their names at the time). */
@@ -234,12 +235,13 @@ export function checkQueries(check: Check): { source: string; target: string } {
   return { source: digest(check.hash.source), target: digest(check.hash.target) };
 }
 
-/** Every table a lock must cover at cutover or rollback, each once, in a fixed order (avoids lock-order deadlocks between runs). */
+/**
+ * Locks every table of a step at once, without waiting (NOWAIT: a step that waited for one table while
+ * holding another could deadlock with a writer; DdlStep.locksSeveralTables), each once, in a fixed order.
+ */
 function lockSql(tables: ReadonlyArray<QualifiedName>, mode: string): string[] {
-  const seen = new Map<string, QualifiedName>();
-  for (const t of tables) seen.set(quoteQualified(t), t);
-  const names = [...seen.keys()].sort();
-  return names.length ? [`lock table ${names.join(", ")} in ${mode} mode`] : [];
+  const names = [...new Set(tables.map((t) => quoteQualified(t)))].sort();
+  return names.length ? [`lock table ${names.join(", ")} in ${mode} mode nowait`] : [];
 }
 
 /**
