@@ -1,4 +1,6 @@
 import type { ConfigInput, Sql } from "@partkeeper/core";
+import recordHistory, { recordHistoryPolicy } from "../../../../examples/record-history/migration.ts";
+import { seedRecordHistory } from "../../../../examples/record-history/seed.ts";
 
 /** The demo bucket and archive location on the local S3-compatible server. */
 export const DEMO_BUCKET = "partkeeper-demo";
@@ -6,10 +8,15 @@ export const DEMO_BUCKET = "partkeeper-demo";
 /** Rows of the unpartitioned login_events table the demo's migration converts. */
 export const DEMO_LOGIN_ROWS = 500_000;
 
+/** Changes (and records) of the legacy record history the demo consolidates (examples/record-history). */
+export const DEMO_RECORD_CHANGES = 60_000;
+const DEMO_RECORDS = 6_000;
+
 /**
  * The demo's partkeeper.config.json: one parent per strategy, and login_events, a plain table that
  * a partition-table migration converts (swap auto) before the lifecycle, which then archives its
- * two expired months.
+ * two expired months; and the legacy record history of examples/record-history, consolidated by its
+ * transform migration (cut over automatically here) into record_history_v2.
  */
 export function demoConfig(): ConfigInput {
   return {
@@ -20,18 +27,23 @@ export function demoConfig(): ConfigInput {
       { table: "todos", strategy: "hash", modulus: 16 },
       { table: "participants", strategy: "list", values: [1, 2, 3, 4, 5, 6, 7, 8] },
       { table: "login_events", strategy: "range-time", interval: "month", premake: 2, retention: "10 months" },
+      recordHistoryPolicy,
     ],
-    migrations: [{ id: "partition-login-events", kind: "partition-table", table: "login_events", column: "created_at", swap: "auto" }],
+    migrations: [
+      { id: "partition-login-events", kind: "partition-table", table: "login_events", column: "created_at", swap: "auto" },
+      { ...recordHistory, swap: "auto" },
+    ],
   };
 }
 
 /** The table each part of the seed creates first: present means that part is seeded. */
-const SEEDED_BY = { partitioned: "public.workflow_events", loginEvents: "public.login_events" } as const;
+const SEEDED_BY = { partitioned: "public.workflow_events", loginEvents: "public.login_events", recordHistory: "public.record" } as const;
 
 async function seededParts(sql: Sql): Promise<Record<keyof typeof SEEDED_BY, boolean>> {
   const [row] = await sql`
-    select to_regclass(${SEEDED_BY.partitioned}) is not null as partitioned, to_regclass(${SEEDED_BY.loginEvents}) is not null as "loginEvents"`;
-  return { partitioned: Boolean(row?.partitioned), loginEvents: Boolean(row?.loginEvents) };
+    select to_regclass(${SEEDED_BY.partitioned}) is not null as partitioned, to_regclass(${SEEDED_BY.loginEvents}) is not null as "loginEvents",
+      to_regclass(${SEEDED_BY.recordHistory}) is not null as "recordHistory"`;
+  return { partitioned: Boolean(row?.partitioned), loginEvents: Boolean(row?.loginEvents), recordHistory: Boolean(row?.recordHistory) };
 }
 
 /**
@@ -40,7 +52,7 @@ async function seededParts(sql: Sql): Promise<Record<keyof typeof SEEDED_BY, boo
  */
 export async function isSeeded(sql: Sql): Promise<boolean> {
   const parts = await seededParts(sql);
-  return parts.partitioned && parts.loginEvents;
+  return parts.partitioned && parts.loginEvents && parts.recordHistory;
 }
 
 /**
@@ -59,7 +71,7 @@ export async function isSeeded(sql: Sql): Promise<boolean> {
  */
 export async function seedDemo(sql: Sql, eventRows: number, loginRows: number = DEMO_LOGIN_ROWS): Promise<string[]> {
   const count = (n: number) => n.toLocaleString("en-US");
-  return sql.begin(async (tx) => {
+  const seeded = await sql.begin(async (tx) => {
     const parts = await seededParts(tx as unknown as Sql);
     const seeded: string[] = [];
     if (!parts.partitioned) {
@@ -73,6 +85,12 @@ export async function seedDemo(sql: Sql, eventRows: number, loginRows: number = 
     await tx`analyze`;
     return seeded;
   });
+  if (!(await seededParts(sql)).recordHistory) {
+    // Its own transaction (seedRecordHistory opens one).
+    const history = await seedRecordHistory(sql, { records: DEMO_RECORDS, changes: DEMO_RECORD_CHANGES });
+    seeded.push(`${count(history.changes)} changes of ${count(history.records)} records in five legacy history tables`);
+  }
+  return seeded;
 }
 
 /** workflow_events, audit_log, todos and participants: already partitioned, partkeeper takes them over. */
