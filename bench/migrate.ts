@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, openJobContext, parseConfig, runMigrations, type Logger, type MigrateSummary, type Sql } from "@partkeeper/core";
 import { seedLoginEvents } from "../packages/cli/src/demo/seed.ts";
+import { latencies, startWriters } from "./app-writers.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const { values: args } = parseArgs({
@@ -173,54 +174,13 @@ async function partkeeperRound(name: string): Promise<MigrationTimes> {
   }
 }
 
-interface Write {
-  readonly start: number;
-  readonly ms: number;
-}
-
 /**
- * The application: `writers` connections, each an INSERT or an UPDATE by a random id in turn,
- * autocommit, one every `writeIntervalMs` at most, until `stop()`. Failed writes are counted.
+ * The application: each connection an INSERT or an UPDATE by a random id in turn, autocommit.
  */
-function startWriters(url: string) {
-  const app = createClient(url, { max: writers });
-  const writes: Write[] = [];
-  let failed = 0;
-  let stopping = false;
-  const loop = async (w: number) => {
-    for (let i = 0; !stopping; i++) {
-      const start = performance.now();
-      try {
-        if (i % 2 === 0) {
-          await app`insert into login_events (user_id, created_at, ip, user_agent, success) values (${w + 1}, now(), '10.9.9.9', 'bench', true)`;
-        } else {
-          await app`update login_events set success = not success, user_agent = 'bench' where id = ${1 + Math.floor(Math.random() * rows)}`;
-        }
-        writes.push({ start, ms: performance.now() - start });
-      } catch {
-        failed++;
-      }
-      const wait = writeIntervalMs - (performance.now() - start);
-      if (wait > 0) await sleep(wait);
-    }
-  };
-  const loops = Array.from({ length: writers }, (_, w) => loop(w));
-  return {
-    writes,
-    failed: () => failed,
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-      await app.end({ timeout: 5 });
-    },
-  };
-}
-
-function latencies(writes: ReadonlyArray<Write>, from: number, to: number) {
-  const ms = writes.filter((w) => w.start >= from && w.start < to).map((w) => w.ms).sort((a, b) => a - b);
-  const q = (p: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]! : NaN);
-  return { count: ms.length, perSecond: (ms.length / (to - from)) * 1000, p50: q(0.5), p99: q(0.99), max: ms.at(-1) ?? NaN };
-}
+const writeLoginEvent = (app: Sql, w: number, i: number) =>
+  i % 2 === 0
+    ? app`insert into login_events (user_id, created_at, ip, user_agent, success) values (${w + 1}, now(), '10.9.9.9', 'bench', true)`
+    : app`update login_events set success = not success, user_agent = 'bench' where id = ${1 + Math.floor(Math.random() * rows)}`;
 
 const admin = createClient(pg.url, { max: 1 });
 releasers.push(() => admin.end({ timeout: 5 }));
@@ -255,7 +215,7 @@ try {
   // The application's view: writes before, during the backfill, verification and swap.
   const latency = await copyOfSeed("writes");
   const ctx = await benchContext(latency.url);
-  const app = startWriters(latency.url);
+  const app = startWriters(latency.url, { writers, intervalMs: writeIntervalMs, write: writeLoginEvent });
   let withWriters: MigrationTimes;
   // Connections open and statements get prepared in the first writes: not part of "before".
   await sleep(WARM_UP_MS);

@@ -20,9 +20,10 @@
  */
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createClient, openJobContext, parseConfig, runMigrations, silentLogger, type Config } from "@partkeeper/core";
+import { createClient, openJobContext, parseConfig, runMigrations, silentLogger, type Config, type Sql } from "@partkeeper/core";
 import example from "../examples/todo-archive/partkeeper.config.ts";
 import { createTodoSchema, seedTodos } from "../examples/todo-archive/seed.ts";
+import { latencies, startWriters } from "./app-writers.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const { values: args } = parseArgs({
@@ -101,42 +102,8 @@ async function moveRound(name: string, batchSize: number) {
   }
 }
 
-/** The application: `writers` connections, each a single-row INSERT into todo, autocommit, one every `writeIntervalMs` at most. */
-function startWriters(url: string) {
-  const app = createClient(url, { max: writers });
-  const writes: Array<{ start: number; ms: number }> = [];
-  let failed = 0;
-  let stopping = false;
-  const loop = async (w: number) => {
-    while (!stopping) {
-      const start = performance.now();
-      try {
-        await app`insert into todo (list_id, title) values (${w + 1}, 'bench')`;
-        writes.push({ start, ms: performance.now() - start });
-      } catch {
-        failed++;
-      }
-      const wait = writeIntervalMs - (performance.now() - start);
-      if (wait > 0) await sleep(wait);
-    }
-  };
-  const loops = Array.from({ length: writers }, (_, w) => loop(w));
-  return {
-    writes,
-    failed: () => failed,
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-      await app.end({ timeout: 5 });
-    },
-  };
-}
-
-function latencies(writes: ReadonlyArray<{ start: number; ms: number }>, from: number, to: number) {
-  const ms = writes.filter((w) => w.start >= from && w.start < to).map((w) => w.ms).sort((a, b) => a - b);
-  const q = (p: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]! : NaN);
-  return { count: ms.length, perSecond: (ms.length / (to - from)) * 1000, p50: q(0.5), p99: q(0.99), max: ms.at(-1) ?? NaN };
-}
+/** The application: each connection a single-row INSERT into todo, autocommit. */
+const writeTodo = (app: Sql, w: number) => app`insert into todo (list_id, title) values (${w + 1}, 'bench')`;
 
 const admin = createClient(pg.url, { max: 1 });
 releasers.push(() => admin.end({ timeout: 5 }));
@@ -191,7 +158,7 @@ try {
 
   // The application's view: single-row inserts before, during and after a pass.
   const latency = await copyOfSeed("writes");
-  const app = startWriters(latency.url);
+  const app = startWriters(latency.url, { writers, intervalMs: writeIntervalMs, write: writeTodo });
   let pass: { rows: number; ms: number; batches: number };
   await sleep(WARM_UP_MS);
   const t0 = performance.now();

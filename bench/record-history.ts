@@ -9,8 +9,7 @@
  *   limit      prepare (a run stopped before its first batch: targets, partitions, the transform
  *              function), then the whole transform in one statement over every record;
  *   partkeeper `migrate run` from the start to verified, with capture and a steady legacy writer
- *              (2 connections, one change of a random record each, as the legacy application
- *              writes it: counters, history row, two field rows); backfill time from the record;
+ *              (2 connections, one change of a record each, examples/record-history/legacy-app.ts); backfill time from the record;
  * then the storage of the five old tables against the three new ones, and the writers' latency
  * (p50 / p99 / max) before the migration and during it.
  */
@@ -18,6 +17,8 @@ import { parseArgs } from "node:util";
 import { createClient, openJobContext, parseConfig, runMigrations, silentLogger, type Sql } from "@partkeeper/core";
 import recordHistory, { recordHistoryPolicy } from "../examples/record-history/migration.ts";
 import { seedRecordHistory } from "../examples/record-history/seed.ts";
+import { writeLegacyChange } from "../examples/record-history/legacy-app.ts";
+import { latencies, startWriters } from "./app-writers.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const { values: args } = parseArgs({ options: { changes: { type: "string", default: "300000" }, records: { type: "string", default: "30000" } } });
@@ -65,31 +66,18 @@ try {
   // partkeeper, with a steady legacy writer.
   const runSql = await database("run_round", "seed");
   const uids = (await runSql`select uid from record`).map((r) => r.uid as string);
-  const latencies: Array<{ phase: string; ms: number }> = [];
-  let phase = "before";
-  let writing = true;
-  const writer = async (n: number) => {
-    for (let i = 0; writing; i++) {
-      const record = uids[(i * 7919 + n * 104729) % uids.length]!;
-      const started = performance.now();
-      await runSql.begin(async (tx) => {
-        const [v] = await tx`update record_version set current_version = current_version + 1, total_changes = total_changes + 1, user_changes = user_changes + 1, updated_at = now() where record_id = ${record} returning current_version`;
-        const [h] = await tx`insert into record_history (uid, record_id, version_number, change_type, change_source, changed_by, change_reason, created_at)
-          values (gen_random_uuid(), ${record}, ${v!.current_version}, 'update', 'user', 'bench', 'live', now()) returning id`;
-        await tx`insert into record_field_history (history_id, field_name, old_value, new_value, reason) values (${h!.id}, 'title', 'a', 'b', null), (${h!.id}, 'status', 'draft', 'review', null)`;
-      });
-      latencies.push({ phase, ms: performance.now() - started });
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const writers = [writer(1), writer(2)];
+  const app = startWriters(databaseUrl("run_round"), {
+    writers: 2,
+    intervalMs: 5,
+    write: (sql, w, i) => writeLegacyChange(sql, uids[(i * 7919 + w * 104729) % uids.length]!, i, "bench"),
+  });
+  const beforeStart = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
-  phase = "during";
   const runStart = performance.now();
   const summary = await runMigrations(await context("run_round"), { action: "run", dryRun: false });
-  const runMs = performance.now() - runStart;
-  writing = false;
-  await Promise.all(writers);
+  const runEnd = performance.now();
+  const runMs = runEnd - runStart;
+  await app.stop();
   const outcome = summary.migrations[0]!;
   if (outcome.stateAfter !== "verified") throw new Error(`run: ${outcome.message}`);
   const [record] = await runSql`select backfill_ms::float8 as ms, rows_copied::int8 as rows from partkeeper.data_migration where id = ${ID}`;
@@ -112,13 +100,13 @@ try {
   const old = mib(["record_history", "record_field_history", "record_version", "record_snapshot", "record_restore"]);
   const neu = mib(["record_history_v2", "record_version_v2", "record_major_snapshot"]);
   out();
-  out(`storage: five old tables ${old.toFixed(1)} MiB, three new ${neu.toFixed(1)} MiB (${((1 - neu / old) * 100).toFixed(0)} % less)`);
-  const stats = (p: string) => {
-    const xs = latencies.filter((l) => l.phase === p).map((l) => l.ms).sort((a, b) => a - b);
-    const q = (f: number) => xs[Math.min(xs.length - 1, Math.floor(f * xs.length))]!.toFixed(2);
-    return `${p}: ${xs.length} changes, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${xs[xs.length - 1]!.toFixed(2)} ms`;
+  const change = Math.round((neu / old - 1) * 100);
+  out(`storage: five old tables ${old.toFixed(1)} MiB, three new ${neu.toFixed(1)} MiB (${Math.abs(change)} % ${change > 0 ? "more" : "less"})`);
+  const stats = (phase: string, from: number, to: number) => {
+    const l = latencies(app.writes, from, to);
+    return `${phase}: ${l.count} changes, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(2)} ms`;
   };
-  out(`legacy writer latency ${stats("before")}; ${stats("during")}`);
+  out(`legacy writer latency ${stats("before", beforeStart, runStart)}; ${stats("during", runStart, runEnd)}; ${app.failed()} failed`);
 } finally {
   await services.release();
 }
