@@ -1,6 +1,6 @@
-import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { runMigrations, type ConfigInput, type MigrateAction, type MigrationOutcome } from "@partkeeper/core";
+import { writeLegacyChange } from "../examples/record-history/legacy-app.ts";
 import recordHistory, { recordHistoryPolicy } from "../examples/record-history/migration.ts";
 import { oldQueries } from "../examples/record-history/old-queries.ts";
 import { seedRecordHistory } from "../examples/record-history/seed.ts";
@@ -19,20 +19,6 @@ import { relkind } from "./migrate-fixtures.ts";
 const NOW = new Date("2026-11-21T12:00:00Z");
 const ID = (recordHistory as { id: string }).id;
 
-/** One change of `record` through the legacy tables, as the legacy application writes it. */
-async function legacyChange(sql: postgres.Sql, record: string, i: number): Promise<void> {
-  await sql.begin(async (tx) => {
-    const [version] = await tx`
-      update record_version set current_version = current_version + 1, total_changes = total_changes + 1, user_changes = user_changes + 1, updated_at = now()
-      where record_id = ${record} returning current_version`;
-    const [history] = await tx`
-      insert into record_history (uid, record_id, version_number, change_type, change_source, changed_by, change_reason, created_at)
-      values (gen_random_uuid(), ${record}, ${version!.current_version}, 'update', 'user', 'writer', ${"live change " + i}, now()) returning id`;
-    await tx`insert into record_field_history (history_id, field_name, old_value, new_value, reason) values
-      (${history!.id}, 'title', ${"t" + i}, ${"t" + (i + 1)}, 'live'), (${history!.id}, 'status', 'draft', 'review', null)`;
-  });
-}
-
 describe("examples/record-history", async () => {
   const { url, sql } = await createTestDatabase();
   const seeded = await seedRecordHistory(sql, { records: 600, changes: 6_000, now: NOW });
@@ -48,7 +34,7 @@ describe("examples/record-history", async () => {
     let writes = 0;
     const writer = (async () => {
       for (let i = 0; writing; i++) {
-        await legacyChange(sql, sample[i % sample.length]!, i);
+        await writeLegacyChange(sql, sample[i % sample.length]!, i);
         writes++;
       }
     })();
