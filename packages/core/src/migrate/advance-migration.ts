@@ -142,6 +142,15 @@ function checkSpecUnchanged(id: string, now: Readonly<Record<string, unknown>>, 
   }
 }
 
+/** An outcome of `spec` from what a run did; `started` is its Date.now() at the start. */
+export function migrationOutcome(
+  spec: Pick<MigrationSpec, "id" | "kind" | "table">,
+  started: number,
+  fields: Omit<MigrationOutcome, "id" | "kind" | "table" | "durationMs">,
+): MigrationOutcome {
+  return { id: spec.id, kind: spec.kind, table: displayName(spec.table), ...fields, durationMs: Date.now() - started };
+}
+
 /**
  * Advances (or, `dryRun`, plans) one migration as `options.action` asks. Never throws for the
  * migration's own failure: the outcome says `failed` with the reason, also kept in the record's
@@ -152,20 +161,17 @@ export async function advanceMigration(m: MigrationAccess, spec: EngineSpec, opt
   const exec = jobDdlExecutor({ sql: m.sql, logger: m.logger, config: m.config }, options.dryRun);
   const run: Run = { m, spec, kind: kindOf(m, spec), exec, record: null, rowsCopied: 0, changesDrained: 0, batches: 0 };
   let before: MigrationState | "new" = "new";
-  const outcome = (status: MigrationOutcome["status"], message: string): MigrationOutcome => ({
-    id: spec.id,
-    kind: spec.kind,
-    table: displayName(spec.table),
-    status,
-    stateBefore: before,
-    stateAfter: run.record?.state ?? "new",
-    steps: exec.log,
-    rowsCopied: run.rowsCopied,
-    changesDrained: run.changesDrained,
-    ...(run.verification ? { verification: run.verification } : {}),
-    message,
-    durationMs: Date.now() - started,
-  });
+  const outcome = (status: MigrationOutcome["status"], message: string): MigrationOutcome =>
+    migrationOutcome(spec, started, {
+      status,
+      stateBefore: before,
+      stateAfter: run.record?.state ?? "new",
+      steps: exec.log,
+      rowsCopied: run.rowsCopied,
+      changesDrained: run.changesDrained,
+      ...(run.verification ? { verification: run.verification } : {}),
+      message,
+    });
   try {
     run.record = await readMigrationRecord(m.sql, spec.id);
     before = run.record?.state ?? "new";

@@ -6,6 +6,7 @@ import { ConfigError } from "../errors.ts";
 import { displayName } from "../identifier.ts";
 import {
   advanceMigration,
+  migrationOutcome,
   pendingChanges,
   progressOf,
   type MigrateAction,
@@ -85,10 +86,7 @@ export async function runMigrations(ctx: JobContext, options: MigrateOptions): P
     outcomes.push(
       locked.acquired
         ? locked.value
-        : {
-            id: spec.id,
-            kind: spec.kind,
-            table: displayName(spec.table),
+        : migrationOutcome(spec, Date.now(), {
             status: "deferred",
             stateBefore: "new",
             stateAfter: "new",
@@ -96,8 +94,7 @@ export async function runMigrations(ctx: JobContext, options: MigrateOptions): P
             rowsCopied: 0,
             changesDrained: 0,
             message: `skipped: another partkeeper run is working on ${displayName(spec.table)} (${locked.holder})`,
-            durationMs: 0,
-          },
+          }),
     );
   }
   const summary: MigrateSummary = {

@@ -8,7 +8,7 @@ import { quoteQualified } from "../../db/sql-text.ts";
 import { MigrationError } from "../../errors.ts";
 import { displayName } from "../../identifier.ts";
 import { insertMigration, readMigrationRecord, recordMigrationStep, updateMigration, type MigrationRecord, type MigrationState } from "../../records/data-migrations.ts";
-import { progressOf, type AdvanceOptions, type MigrationAccess, type MigrationOutcome } from "../advance-migration.ts";
+import { migrationOutcome, progressOf, type AdvanceOptions, type MigrationAccess, type MigrationOutcome } from "../advance-migration.ts";
 import { targetPartitionsStep } from "../target-partitions.ts";
 import { checkConditionSql, lowestToMoveSql, moveBatchSql } from "./move-sql.ts";
 
@@ -28,19 +28,8 @@ export async function advanceMove(m: MigrationAccess, spec: MoveSpec, options: A
   let record: MigrationRecord | null = null;
   let before: MigrationState | "new" = "new";
   let moved = 0;
-  const outcome = (status: MigrationOutcome["status"], message: string): MigrationOutcome => ({
-    id: spec.id,
-    kind: spec.kind,
-    table: displayName(spec.table),
-    status,
-    stateBefore: before,
-    stateAfter: record?.state ?? "new",
-    steps: exec.log,
-    rowsCopied: moved,
-    changesDrained: 0,
-    message,
-    durationMs: Date.now() - started,
-  });
+  const outcome = (status: MigrationOutcome["status"], message: string): MigrationOutcome =>
+    migrationOutcome(spec, started, { status, stateBefore: before, stateAfter: record?.state ?? "new", steps: exec.log, rowsCopied: moved, changesDrained: 0, message });
   try {
     record = await readMigrationRecord(m.sql, spec.id);
     before = record?.state ?? "new";

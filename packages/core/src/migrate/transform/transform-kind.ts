@@ -1,3 +1,4 @@
+import { relationExists } from "../../catalog/read-relation.ts";
 import { findPolicy } from "../../config/select-tables.ts";
 import type { Config, TransformSpec } from "../../config/schema.ts";
 import type { Sql } from "../../db/client.ts";
@@ -145,7 +146,7 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
       const layout = layoutOf(record);
       for (const table of layout.retire) {
         const name = retiredName(table);
-        if (await exists(sql, name)) throw new MigrationError(`migration ${spec.id}: ${displayName(name)} already exists; cutover renames ${displayName(table)} to it: rename or drop it first`);
+        if (await relationExists(sql, name)) throw new MigrationError(`migration ${spec.id}: ${displayName(name)} already exists; cutover renames ${displayName(table)} to it: rename or drop it first`);
       }
       return {
         description: `cut over: ${layout.retire.map((t) => `${displayName(t)} -> ${displayName(retiredName(t))}`).join(", ")}, compatibility views under the old names`,
@@ -205,11 +206,6 @@ export function transformKind(spec: TransformSpec, config: Pick<Config, "tables"
   }
 }
 
-async function exists(sql: Sql, table: QualifiedName): Promise<boolean> {
-  const [row] = await sql<{ found: boolean }[]>`select to_regclass(${quoteQualified(table)}) is not null as found`;
-  return row!.found;
-}
-
 /**
  * Checks the tables the spec names before anything is created: driving, captured and retired
  * tables exist, and the driving key is NOT NULL with a unique index of its own. Returns the key's type.
@@ -222,7 +218,7 @@ async function checkSources(sql: Sql, spec: TransformSpec): Promise<string> {
     ...spec.cutover.retire.map((t, i) => [`cutover.retire.${i}`, t] as [string, QualifiedName]),
   ];
   for (const [field, table] of named) {
-    if (!(await exists(sql, table))) throw new MigrationError(`migration ${spec.id}: ${field} names ${displayName(table)}, which does not exist`);
+    if (!(await relationExists(sql, table))) throw new MigrationError(`migration ${spec.id}: ${field} names ${displayName(table)}, which does not exist`);
   }
   const [key] = await sql<{ type: string; not_null: boolean; unique_alone: boolean }[]>`
     select format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
