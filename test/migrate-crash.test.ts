@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { runMigrations, type ConfigInput } from "@partkeeper/core";
+import { runMigrations } from "@partkeeper/core";
 import { createTestDatabase } from "./helpers.ts";
 import { testJobContext } from "./job-context.ts";
+import { migrateKillHarness } from "./migrate-kill.ts";
 import { auditLogConfig, createAuditLog, MIGRATION_ID, migrationState, partkeeperTriggers, relkind, tableDifference } from "./migrate-fixtures.ts";
 
 /**
@@ -18,8 +16,6 @@ import { auditLogConfig, createAuditLog, MIGRATION_ID, migrationState, partkeepe
  */
 
 const SEED_ROWS = 60_000;
-const CHILD = path.resolve(import.meta.dirname, "migrate-child.ts");
-const CHILD_APP = "pk-migrate-child";
 const FORWARD_TRIGGERS = [`partkeeper_${MIGRATION_ID}_forward`, `partkeeper_${MIGRATION_ID}_forward_truncate`];
 const REVERSE_TRIGGERS = [`partkeeper_${MIGRATION_ID}_reverse`, `partkeeper_${MIGRATION_ID}_reverse_truncate`];
 
@@ -31,78 +27,7 @@ describe("migrate partition-table killed with SIGKILL and run again", async () =
   await createAuditLog(sql, { rows: SEED_ROWS, filler: 300 });
   await sql.unsafe(`create table expected (like audit_log including generated); insert into expected (id, created_at, actor, detail) select id, created_at, actor, detail from audit_log`);
   const ctx = await testJobContext(url, auditLogConfig({ batch: SLOW_BATCHES }));
-  const childUrl = new URL(url);
-  childUrl.searchParams.set("application_name", CHILD_APP);
-
-  /** Starts `migrate <action>` in a child process; `kill()` sends SIGKILL and waits for it to exit. */
-  function startChild(config: ConfigInput, action: string, id = "") {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, childUrl.toString(), JSON.stringify(config), action, id], {
-      env: { ...process.env, NODE_NO_WARNINGS: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    return {
-      get output() {
-        return output;
-      },
-      get running() {
-        return child.exitCode === null && child.signalCode === null;
-      },
-      async kill() {
-        child.kill("SIGKILL");
-        await exited;
-      },
-    };
-  }
-
-  /** Polls `probe` until it returns something truthy; fails with the child's output if the child ends first. */
-  async function waitFor<T>(what: string, child: ReturnType<typeof startChild>, probe: () => Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (!child.running) throw new Error(`the child ended before ${what}:\n${child.output}`);
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${child.output}`);
-      await sleep(2);
-    }
-  }
-
-  /** The child's sessions in pg_stat_activity: what each runs and whether it waits for a lock. */
-  const childSessions = () =>
-    sql<{ pid: number; state: string; query: string; waitEventType: string | null }[]>`
-      select pid, state, query, wait_event_type as "waitEventType" from pg_stat_activity where application_name = ${CHILD_APP}`;
-
-  /** After a kill: the killed sessions end (their advisory lock with them) once Postgres sees the closed sockets. */
-  async function childSessionsGone(): Promise<void> {
-    const until = Date.now() + 30_000;
-    while ((await childSessions()).length > 0) {
-      if (Date.now() > until) throw new Error(`sessions of the killed child are still there: ${JSON.stringify(await childSessions())}`);
-      await sleep(10);
-    }
-  }
-
-  /**
-   * Holds a lock (`lock`, run in an open transaction of this process), starts the child, waits until
-   * `probe` sees it where the test wants it (stopped by the lock), kills it, then releases the lock
-   * and waits for the killed sessions to end.
-   */
-  async function killWhileHolding(lock: string, options: { start: () => ReturnType<typeof startChild>; what: string; probe: () => Promise<boolean> }): Promise<void> {
-    const holder = await sql.reserve();
-    try {
-      await holder`begin`;
-      await holder.unsafe(lock);
-      const child = options.start();
-      await waitFor(options.what, child, options.probe);
-      await child.kill();
-    } finally {
-      await holder`rollback`;
-      holder.release();
-    }
-    await childSessionsGone();
-  }
+  const { startChild, childSessions, childHolds, killWhen, killWhileHolding } = migrateKillHarness(sql, url);
 
   /** Inserts (seeded, premade and default ranges), updates, partition-key moves and deletes, on audit_log and mirrored into expected. */
   async function writeBoth(round: number): Promise<void> {
@@ -137,16 +62,17 @@ describe("migrate partition-table killed with SIGKILL and run again", async () =
   };
 
   it("killed in the middle of a backfill batch: the batch is rolled back with its watermark, and a rerun copies the rest exactly", async () => {
-    const child = startChild(auditLogConfig({ batch: SLOW_BATCHES }), "run");
-    // At least one batch committed, and the next one is executing.
-    await waitFor("a batch after the first", child, async () => {
-      if ((await migrationState(sql)) !== "backfilling") return false;
-      const [record] = await sql`select watermark from partkeeper.data_migration where id = ${MIGRATION_ID}`;
-      const batching = (await childSessions()).some((s) => s.state === "active" && s.query.startsWith("with batch as"));
-      return record!.watermark !== null && batching;
+    // Killed once at least one batch committed and the next one is executing.
+    await killWhen({
+      start: () => startChild(auditLogConfig({ batch: SLOW_BATCHES }), "run"),
+      what: "a batch after the first",
+      probe: async () => {
+        if ((await migrationState(sql)) !== "backfilling") return false;
+        const [record] = await sql`select watermark from partkeeper.data_migration where id = ${MIGRATION_ID}`;
+        const batching = (await childSessions()).some((s) => s.state === "active" && s.query.startsWith("with batch as"));
+        return record!.watermark !== null && batching;
+      },
     });
-    await child.kill();
-    await childSessionsGone();
 
     const [record] = await sql`select state, watermark, rows_copied::int as rows from partkeeper.data_migration where id = ${MIGRATION_ID}`;
     expect(record!.state).toBe("backfilling");
@@ -196,10 +122,7 @@ describe("migrate partition-table killed with SIGKILL and run again", async () =
       what: "the swap's LOCK TABLE holding audit_log and waiting for the copy",
       probe: async () => {
         if (!(await childSessions()).some((s) => s.waitEventType === "Lock" && s.query.startsWith("LOCK TABLE"))) return false;
-        const [locked] = await sql`
-          select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
-          where a.application_name = ${CHILD_APP} and l.relation = 'audit_log'::regclass and l.mode = 'AccessExclusiveLock' and l.granted`;
-        return locked!.n === 1;
+        return childHolds("audit_log", "AccessExclusiveLock");
       },
     });
 
