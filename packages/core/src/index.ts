@@ -12,6 +12,8 @@ export { DEADLINE_MARGIN_MS, JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, typ
 export { runJob, type JobSelection, type JobSummary, type ParentResult, type ActionOutcome, type RunJobOptions } from "./run/run-job.ts";
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
 export { readStatus, type StatusReport, type ParentStatus } from "./run/read-status.ts";
+export { readHealth } from "./health/read-health.ts";
+export type { HealthReport, ParentHealth, PartitionHealth, PartitionState, MaterializedViewHealth } from "./health/health-types.ts";
 export type { JobRunStatus } from "./records/job-runs.ts";
 export { formatJobSummary, formatJobFailure, formatRestoreResult } from "./run/format-summary.ts";
 export { releaserStack, type Releaser, type Releasers } from "./releasers.ts";

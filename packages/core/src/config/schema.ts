@@ -382,6 +382,74 @@ const migrationSpec = z.discriminatedUnion("kind", [partitionTableMigration, tra
   error: (issue) => (issue.code === "invalid_union" ? "kind must be one of partition-table, transform, move" : undefined),
 });
 
+/** The `stats` of a config that has none: no materialized views, parents and partitions analyzed, 10 minutes. */
+export const STATS_DEFAULT = {
+  materializedViews: [] as never[],
+  analyze: { parents: true, parentsEvery: { days: 1 }, partitions: true },
+  budgetSeconds: 600,
+};
+
+const materializedView = z
+  .strictObject({
+    schema: identifier.default("public").describe("Schema of the materialized view."),
+    view: identifier.describe("Name of the materialized view, exactly as in Postgres."),
+    concurrently: z
+      .enum(["auto", "always", "never"], "must be one of auto, always, never")
+      .default("auto")
+      .describe(
+        "`REFRESH MATERIALIZED VIEW CONCURRENTLY` (readers are never blocked) needs a unique index on plain columns of the view, " +
+          "without WHERE, and a populated view (Postgres docs, REFRESH MATERIALIZED VIEW). `auto`: concurrently when the view has one, " +
+          "else a plain refresh (ACCESS EXCLUSIVE: readers wait, under `lock_timeout`) with a warning; `always`: refuse a view without one; " +
+          "`never`: always plain.",
+      ),
+    every: z
+      .string()
+      .optional()
+      .pipe(calendarDuration.optional())
+      .describe("Refresh at most this often (`\"1 hour\"`, `\"1 day\"`): a run skips the view while its last successful refresh is younger. Unset: every run."),
+  })
+  // The rest of core names relations by QualifiedName: `schema` + `view` become `view`, once.
+  .transform(({ schema, view, ...rest }) => ({ ...rest, view: qualifiedName(schema, view) }));
+
+const stats = z
+  .strictObject({
+    materializedViews: z
+      .array(materializedView)
+      .default([])
+      .describe("Materialized views the `refresh-stats` job refreshes, oldest refresh first; two refreshes of one view never overlap."),
+    analyze: z
+      .strictObject({
+        parents: z
+          .boolean()
+          .default(true)
+          .describe(
+            "ANALYZE each managed parent: autovacuum never processes partitioned tables, so without it the parent has no statistics of its " +
+              "own and plans of queries over the parent suffer (Postgres docs, Routine Vacuuming, 'Updating Planner Statistics'). " +
+              "On PostgreSQL 18 and later `ANALYZE ONLY` (the parent's statistics alone); before 18 ANALYZE of a parent also analyzes every partition.",
+          ),
+        parentsEvery: z.string().default("1 day").pipe(calendarDuration).describe("A parent is analyzed again once its last analyze by partkeeper is this old."),
+        partitions: z
+          .boolean()
+          .default(true)
+          .describe(
+            "ANALYZE partitions of managed parents that were never analyzed (created, filled by default-partition moves, restored or backfilled) " +
+              "or changed past autovacuum's threshold since their last analyze, most changed first.",
+          ),
+      })
+      .default(STATS_DEFAULT.analyze)
+      .describe("What the `refresh-stats` job analyzes."),
+    budgetSeconds: z
+      .int()
+      .min(1)
+      .max(840)
+      .default(600)
+      .describe(
+        "Time budget of one `refresh-stats` run, seconds: each refresh and ANALYZE runs with `statement_timeout` set to what is left. " +
+          "A refresh cut off by it is reported `stopped` and is first in line on the next run; analyses left over wait for the next run.",
+      ),
+  })
+  .default(STATS_DEFAULT);
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of `partkeeper.schema.json`, for editor completion; partkeeper ignores it."),
@@ -423,6 +491,7 @@ export const configSchema = z
           "before the step is reported failed.",
       ),
     tables: z.array(tablePolicy).min(1, "must list at least one table").describe("One policy per partitioned parent table."),
+    stats: stats.describe("What the `refresh-stats` job refreshes and analyzes (docs/stats.md)."),
     migrations: z
       .array(migrationSpec)
       .default([])
@@ -457,6 +526,8 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type TablePolicy = Config["tables"][number];
+export type StatsConfig = Config["stats"];
+export type MaterializedViewPolicy = StatsConfig["materializedViews"][number];
 export type RangeTimePolicy = Extract<TablePolicy, { strategy: "range-time" }>;
 export type RangeIntegerPolicy = Extract<TablePolicy, { strategy: "range-integer" }>;
 export type ListPolicy = Extract<TablePolicy, { strategy: "list" }>;

@@ -14,6 +14,7 @@ import { planAll, type PlanWhich } from "../plan/plan-all.ts";
 import { readMigrationRecords } from "../records/data-migrations.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
+import { recordManagedParents, recordMaxKey, recordParentRuns } from "../records/managed-parents.ts";
 import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
 import { defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
@@ -82,6 +83,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   if (!options.dryRun) {
     await migrate(ctx.sql, ctx.config.lockTimeoutMs);
     jobRunId = await insertJobRun(ctx.sql, options.job);
+    await recordManagedParents(ctx.sql, policies, options.only === undefined);
   }
 
   const parents: ParentResult[] = [];
@@ -121,6 +123,8 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
   if (jobRunId !== null) {
     const error = parents.filter((p) => p.status === "failed").map((p) => `${displayName(p.parent)}: ${p.message}`).join("\n") || null;
     await finishJobRun(ctx.sql, jobRunId, { ok: summary.ok, summary, error });
+    const outcomes = parents.map((p) => ({ parent: p.parent, status: p.status, error: p.status === "failed" ? p.message : null }));
+    for (const job of options.job === "lifecycle" ? LIFECYCLE_JOBS : [options.job]) await recordParentRuns(ctx.sql, jobRunId, job, outcomes);
   }
   return summary;
 }
@@ -151,6 +155,7 @@ async function runParent(
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
   if (plan.waitingFor) return { parent: name, status: "ok", message: plan.waitingFor, actions: [] };
   const info = snapshot.parents[0]!;
+  if (!dryRun && policy.strategy === "range-integer") await recordMaxKey(ctx.sql, name, info.maxKey);
 
   const exec = jobDdlExecutor(ctx, dryRun);
   const outcomes: ActionOutcome[] = [];
