@@ -7,7 +7,8 @@ import type { ActionOutcome, JobSummary } from "./run-job.ts";
 
 const MB = 1024 * 1024;
 
-function bytes(n: number): string {
+/** A size for people: `12.3 MB` from 1 MiB up, `4.0 kB` below (binary units, one decimal). */
+export function bytes(n: number): string {
   return n >= MB ? `${(n / MB).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`;
 }
 
