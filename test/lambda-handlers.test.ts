@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { handler as archive } from "../packages/functions/src/archive.ts";
 import { handler as maintain } from "../packages/functions/src/maintain.ts";
 import { handler as migrate } from "../packages/functions/src/migrate.ts";
+import { handler as refreshStats } from "../packages/functions/src/refresh-stats.ts";
 import { invokeHandler, useLambdaEnvironment } from "./doors.ts";
 import { createTestDatabase, useTestS3 } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
@@ -212,5 +213,57 @@ describe("Lambda migrate handler (scheduled and on-demand events, real database)
     expect(refused.error?.message).toMatch(/migrate failed for some parents/);
     expect(refused.lines.filter((l) => "_aws" in l && "JobFailed" in l).map((d) => d.JobFailed)).toEqual([1]);
     expect(await relationKind(sql, "Orders")).toBe("p");
+  });
+});
+
+describe("Lambda refresh-stats handler (scheduled event, real database)", async () => {
+  const { url, sql } = await createTestDatabase();
+  await sql`create table events (id bigint not null, kind text not null, ts timestamptz not null) partition by range (ts)`;
+  await sql`create table events_2026 partition of events for values from ('2026-01-01') to ('2027-01-01')`;
+  await sql`insert into events select g, 'k' || (g % 3), timestamptz '2026-06-01' + g * interval '1 minute' from generate_series(1, 1000) g`;
+  await sql`create materialized view event_kinds as select kind, count(*)::int as n from events group by kind`;
+  await sql`create unique index on event_kinds (kind)`;
+  const setEnvironment = useLambdaEnvironment();
+  const configure = (views: string[]) =>
+    setEnvironment(url, {
+      tables: [{ table: "events", strategy: "range-time", interval: "year", premake: 0, defaultPartition: false }],
+      stats: { materializedViews: views.map((view) => ({ view })) },
+    });
+
+  it("refreshes and analyzes on { job: 'refresh-stats' } and emits valid EMF: durations per view in ms, the view's age, job-level counts", async () => {
+    configure(["event_kinds"]);
+    const { result, error, lines } = await invoke({ job: "refresh-stats" }, refreshStats);
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ ok: true, views: [{ view: { name: "event_kinds" }, status: "ok", mode: "concurrently", rows: 3 }] });
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    for (const doc of emf) {
+      const [directive] = doc._aws.CloudWatchMetrics;
+      expect(directive!.Namespace).toBe("partkeeper-test");
+      for (const dims of directive!.Dimensions) for (const d of dims) expect(doc[d]).toEqual(expect.any(String));
+      for (const m of directive!.Metrics) expect(doc[m.Name]).toEqual(expect.any(Number));
+    }
+    const metric = (name: string) => emf.find((d) => name in d)!;
+    expect(metric("MaterializedViewRefreshMs")).toMatchObject({ View: "public.event_kinds", Job: "refresh-stats" });
+    expect(metric("MaterializedViewRefreshMs")._aws.CloudWatchMetrics[0]!.Metrics).toEqual([{ Name: "MaterializedViewRefreshMs", Unit: "Milliseconds" }]);
+    expect(metric("MaterializedViewAgeSeconds")).toMatchObject({ MaterializedViewAgeSeconds: 0, View: "public.event_kinds" });
+    expect(metric("MaterializedViewRefreshFailed").MaterializedViewRefreshFailed).toBe(0);
+    expect(metric("RelationsAnalyzed").RelationsAnalyzed).toBeGreaterThanOrEqual(2); // the parent and its partition
+    expect(metric("JobSucceeded")).toMatchObject({ JobSucceeded: 1, Job: "refresh-stats" });
+  });
+
+  it("fails the invocation when a view cannot be refreshed, counting it, after refreshing the others", async () => {
+    configure(["no_such_view", "event_kinds"]);
+    const { error, lines } = await invoke({ job: "refresh-stats" }, refreshStats);
+    expect(error?.message).toMatch(/refresh-stats failed/);
+    const emf = lines.filter((l): l is Emf => "_aws" in l);
+    expect(emf.find((d) => "MaterializedViewRefreshFailed" in d)?.MaterializedViewRefreshFailed).toBe(1);
+    expect(emf.find((d) => "MaterializedViewRefreshMs" in d)?.View).toBe("public.event_kinds");
+    expect(lines.filter((l) => "_aws" in l && "JobFailed" in l).map((d) => d.JobFailed)).toEqual([1]);
+  });
+
+  it("fails a bad event before any SQL, naming the field", async () => {
+    configure(["event_kinds"]);
+    const { error } = await invoke({ job: "refresh-stats", dryRun: "yes" }, refreshStats);
+    expect(error?.message).toMatch(/^invalid refresh-stats event:\s+dryRun: .*boolean/i);
   });
 });

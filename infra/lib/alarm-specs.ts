@@ -91,6 +91,17 @@ const JOB_METRIC_ALARMS: Readonly<Record<string, ReadonlyArray<Omit<AlarmSpec, "
       runbook: "archive-verification-failed",
     },
   ],
+  "refresh-stats": [
+    {
+      suffix: "MaterializedViewRefreshFailed",
+      metricName: "MaterializedViewRefreshFailed",
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      description: "A configured materialized view could not be refreshed (missing, not a materialized view, no unique index for CONCURRENTLY, lock timeout, an error of its query): it is going stale.",
+      runbook: "materialized-view-refresh-failed",
+    },
+  ],
 };
 
 export function alarmSpecs(jobs: ReadonlyArray<JobSpec>, options: AlarmOptions): AlarmSpec[] {

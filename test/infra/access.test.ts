@@ -51,8 +51,8 @@ describe("archiveStatements", () => {
     }
   });
 
-  it("matches the catalog: maintain none, archive read-write, restore read, migrate none", () => {
+  it("matches the catalog: maintain none, archive read-write, restore read, migrate and refresh-stats none", () => {
     const access = Object.fromEntries(JOBS.map((j) => [j.name, j.archiveAccess]));
-    expect(access).toEqual({ maintain: "none", archive: "read-write", restore: "read", migrate: "none" });
+    expect(access).toEqual({ maintain: "none", archive: "read-write", restore: "read", migrate: "none", "refresh-stats": "none" });
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { JOBS, type JobDefinition } from "../../packages/core/src/jobs.ts";
+import { JOBS } from "../../packages/core/src/jobs.ts";
 import { alarmSpecs } from "../../infra/lib/alarm-specs.ts";
 import {
   assertEnvironmentFits,
@@ -20,9 +20,9 @@ describe("jobSpecs over the job catalog", () => {
     expect(specs.map((s) => s.functionName)).toEqual(JOBS.map((j) => `partkeeper-production-${j.name}`));
   });
 
-  it("has the lifecycle jobs and migrate scheduled, restore on demand", () => {
+  it("has the lifecycle jobs, migrate and refresh-stats scheduled, restore on demand", () => {
     const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
-    expect(specs.map((s) => s.name)).toEqual(["maintain", "archive", "restore", "migrate"]);
+    expect(specs.map((s) => s.name)).toEqual(["maintain", "archive", "restore", "migrate", "refresh-stats"]);
     expect(byName.maintain?.schedule?.schedule).toBe("rate(1 hour)");
     expect(byName.archive?.schedule?.schedule).toMatch(/^cron\(/);
     expect(byName.restore?.schedule).toBeNull();
@@ -72,22 +72,15 @@ describe("jobSpecs over the job catalog", () => {
     });
   }
 
-  it("handles a larger catalog (refresh-stats) without code changes", () => {
-    const refreshStats: JobDefinition = {
-      name: "refresh-stats",
-      description: "test",
-      runs: { kind: "plan", future: false, expired: false },
-      schedule: "cron(0 3 * * ? *)",
-      periodMinutes: 1440,
-      timeoutSeconds: 900,
-      memoryMb: 1024,
-      ephemeralStorageMb: 512,
+  it("schedules refresh-stats daily after the archive job, one run at a time, without S3", () => {
+    expect(specs.find((s) => s.name === "refresh-stats")).toMatchObject({
+      resourceName: "RefreshStats",
+      schedule: { schedule: "cron(30 4 * * ? *)", periodMinutes: 1440 },
+      event: { job: "refresh-stats" },
       handler: "packages/functions/src/refresh-stats.handler",
       archiveAccess: "none",
-    };
-    const catalog = [...JOBS, refreshStats];
-    const more = jobSpecs(catalog, readSettings({}, catalog, "p"), { name: "partkeeper", stage: "p" });
-    expect(more.find((s) => s.name === "refresh-stats")).toMatchObject({ resourceName: "RefreshStats", reservedConcurrency: 1, event: { job: "refresh-stats" } });
+      reservedConcurrency: 1,
+    });
   });
 
   it("rejects a timeout above Lambda's 900 s and over-long function names", () => {

@@ -1,19 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { JOBS, type JobDefinition } from "../../packages/core/src/jobs.ts";
+import { JOBS } from "../../packages/core/src/jobs.ts";
 import { jobEnvSuffix, ratePeriodMinutes, readSettings, SettingsError } from "../../infra/lib/settings.ts";
 
-const refreshStats: JobDefinition = {
-  name: "refresh-stats",
-  description: "test",
-  runs: { kind: "plan", future: false, expired: false },
-  schedule: "cron(0 3 * * ? *)",
-  periodMinutes: 24 * 60,
-  timeoutSeconds: 900,
-  memoryMb: 512,
-  ephemeralStorageMb: 512,
-  handler: "packages/functions/src/refresh-stats.handler",
-  archiveAccess: "none",
-};
 
 describe("readSettings", () => {
   it("has defaults for every setting and a schedule per scheduled catalog job", () => {
@@ -54,9 +42,9 @@ describe("readSettings", () => {
     expect(s.schedules.archive?.periodMinutes).toBe(10080);
   });
 
-  it("names per-job variables after the job (migrate, and refresh-stats when it exists)", () => {
+  it("names per-job variables after the job (migrate, refresh-stats)", () => {
     expect(jobEnvSuffix("refresh-stats")).toBe("REFRESH_STATS");
-    const s = readSettings({ PARTKEEPER_SCHEDULE_REFRESH_STATS: "rate(6 hours)", PARTKEEPER_SCHEDULE_MIGRATE: "rate(5 minutes)" }, [...JOBS, refreshStats], "p");
+    const s = readSettings({ PARTKEEPER_SCHEDULE_REFRESH_STATS: "rate(6 hours)", PARTKEEPER_SCHEDULE_MIGRATE: "rate(5 minutes)" }, JOBS, "p");
     expect(s.schedules["refresh-stats"]).toEqual({ schedule: "rate(6 hours)", timeZone: "UTC", periodMinutes: 360 });
     expect(s.schedules.migrate).toEqual({ schedule: "rate(5 minutes)", timeZone: "UTC", periodMinutes: 5 });
   });

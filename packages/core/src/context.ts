@@ -16,10 +16,15 @@ export interface Metrics {
   count(name: string, value: number, parent?: string): void;
   /** Records a gauge (unit Count), e.g. partitions ahead, rows in a default partition. */
   gauge(name: string, value: number, parent?: string): void;
+  /** Records `value` in `unit` with its own dimensions, e.g. a refresh's duration per `View`. */
+  measure(name: string, value: number, unit: MetricUnitName, dimensions?: Readonly<Record<string, string>>): void;
 }
 
+/** CloudWatch units partkeeper's metrics use. */
+export type MetricUnitName = "Count" | "Milliseconds" | "Seconds";
+
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-export const noMetrics: Metrics = { count() {}, gauge() {} };
+export const noMetrics: Metrics = { count() {}, gauge() {}, measure() {} };
 
 /**
  * What the rooms that move rows (archive, restore) take of a job's context: the database, scratch

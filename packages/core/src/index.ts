@@ -23,4 +23,6 @@ export { RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestoreResul
 export { runMigrations, readMigrationStatus, selectMigrations, type MigrateOptions, type MigrateSummary, type MigrationStatus } from "./run/run-migrations.ts";
 export { MIGRATE_ACTIONS, type MigrateAction, type MigrationOutcome, type MigrationProgress } from "./migrate/advance-migration.ts";
 export { formatMigrateSummary, formatMigrationStatus, formatProgress } from "./run/format-migrate.ts";
+export { runRefreshStats, type RefreshStatsSummary, type ViewRefreshResult, type AnalyzeResult } from "./run/run-refresh-stats.ts";
+export { formatRefreshStatsSummary } from "./run/format-refresh-stats.ts";
 export type { MigrationSpec } from "./config/schema.ts";

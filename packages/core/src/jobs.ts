@@ -12,12 +12,14 @@ export type ArchiveAccess = "none" | "read" | "read-write";
  * What a job runs: `plan` applies the parts of each configured parent's plan it names (plan-all.ts
  * `PlanWhich`: future partitions, expired partitions) through run/run-job.ts; `restore` loads one
  * archived partition back on demand through run/run-restore.ts; `migrate` advances the config's
- * batched migrations (or, on demand, acts on one) through run/run-migrations.ts.
+ * batched migrations (or, on demand, acts on one) through run/run-migrations.ts; `refresh-stats`
+ * refreshes materialized views and analyzes what needs it through run/run-refresh-stats.ts.
  */
 export type JobRuns =
   | { readonly kind: "plan"; readonly future: boolean; readonly expired: boolean }
   | { readonly kind: "restore" }
-  | { readonly kind: "migrate" };
+  | { readonly kind: "migrate" }
+  | { readonly kind: "refresh-stats" };
 
 export interface JobDefinition {
   /** Job name, also the `job` field of its event (and, for the lifecycle jobs, the CLI's `run <job>`). */
@@ -99,6 +101,19 @@ export const JOBS = [
     memoryMb: 1024,
     ephemeralStorageMb: 512,
     handler: "packages/functions/src/migrate.handler",
+    archiveAccess: "none",
+  },
+  {
+    name: "refresh-stats",
+    description: "Refresh the configured materialized views and ANALYZE partitioned parents and new or much-changed partitions, within a time budget.",
+    runs: { kind: "refresh-stats" },
+    // Daily, after the archive job (02:30): the views then summarize what stays in the database.
+    schedule: "cron(30 4 * * ? *)",
+    periodMinutes: 24 * 60,
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    ephemeralStorageMb: 512,
+    handler: "packages/functions/src/refresh-stats.handler",
     archiveAccess: "none",
   },
 ] as const satisfies ReadonlyArray<JobDefinition>;

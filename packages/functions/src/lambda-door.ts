@@ -45,7 +45,12 @@ function powertoolsMetrics(metrics: PowertoolsMetrics): Metrics {
     single.addDimension("Parent", parent);
     single.addMetric(name, MetricUnit.Count, value);
   };
-  return { count: add, gauge: add };
+  const measure = (name: string, value: number, unit: "Count" | "Milliseconds" | "Seconds", dimensions: Readonly<Record<string, string>> = {}) => {
+    const single = metrics.singleMetric();
+    for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+    single.addMetric(name, MetricUnit[unit], value);
+  };
+  return { count: add, gauge: add, measure };
 }
 
 /**

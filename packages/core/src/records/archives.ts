@@ -101,7 +101,7 @@ async function selectLiveArchive(sql: Sql, partition: QualifiedName): Promise<Li
   return row ?? null;
 }
 
-/** Moves archive `id` to `state` with `fields`, stamping `updated_at`. */
+/** Moves archive `id` to `state` with `fields`, stamping `updated_at` (and `verified_at` on the move to `verified`). */
 export async function updateArchive(sql: Sql, id: number, state: ArchiveState, fields: ArchiveUpdate = {}): Promise<void> {
   const m = fields.manifest;
   await sql`
@@ -113,6 +113,7 @@ export async function updateArchive(sql: Sql, id: number, state: ArchiveState, f
       rows = coalesce(${m?.rows ?? null}::bigint, rows),
       bytes = coalesce(${m?.bytes ?? null}::bigint, bytes),
       sha256 = coalesce(${m?.sha256 ?? null}, sha256),
+      verified_at = case when ${state} = 'verified' then now() else verified_at end,
       last_error = ${fields.lastError ?? null}
     where id = ${id}`;
 }
