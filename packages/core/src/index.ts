@@ -26,3 +26,5 @@ export { formatMigrateSummary, formatMigrationStatus, formatProgress } from "./r
 export { runRefreshStats, type RefreshStatsSummary, type ViewRefreshResult, type AnalyzeResult } from "./run/run-refresh-stats.ts";
 export { formatRefreshStatsSummary } from "./run/format-refresh-stats.ts";
 export type { MigrationSpec } from "./config/schema.ts";
+export { formatHealth, type FormatHealthOptions } from "./health/timeline.ts";
+export { renderHtmlReport } from "./health/html-report.ts";

@@ -1,6 +1,7 @@
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { rows } from "../run/format-summary.ts";
-import type { MaterializedViewHealth, ParentHealth } from "./health-types.ts";
+import type { Strategy } from "../config/schema.ts";
+import type { MaterializedViewHealth, ParentHealth, PartitionHealth } from "./health-types.ts";
 
 /** How a value should catch the eye: `warn` needs a look soon, `bad` needs one now. */
 export type FactLevel = "ok" | "warn" | "bad";
@@ -35,6 +36,16 @@ export function formatInstant(iso: string): string {
 
 function ago(iso: string | null, at: string): string {
   return iso === null ? "never" : `${formatAge((Date.parse(at) - Date.parse(iso)) / 1000)} ago`;
+}
+
+/** A range bound for people: range-time bounds (ISO-8601 UTC) as formatInstant gives them, others as Postgres prints them. */
+export function formatBound(strategy: Strategy, bound: string): string {
+  return strategy === "range-time" ? formatInstant(bound) : bound;
+}
+
+/** A partition's bounds for people: `2026-05-01 → 2026-06-01` for a range, else Postgres' text (`FOR VALUES IN ('eu')`, `DEFAULT`). */
+export function formatBounds(strategy: Strategy, x: PartitionHealth): string {
+  return x.lower === null || x.upper === null ? x.bounds : `${formatBound(strategy, x.lower)} → ${formatBound(strategy, x.upper)}`;
 }
 
 /** A partition's name relative to its parent: the bare name in the parent's schema, else `schema.name`. */

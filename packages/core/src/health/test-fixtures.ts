@@ -21,7 +21,7 @@ export function monthlyPartitions(parent: QualifiedName, firstMonth: string, sta
       upper,
       state,
       rows: 1000 * (i + 1),
-      bytes: state === "archived" ? bytes / 10 : bytes,
+      bytes: state === "archived" ? Math.round(bytes / 10) : bytes,
       lastAnalyze: null,
       lastAutovacuum: null,
     };
