@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import type { HealthReport } from "@partkeeper/core";
 import { runCli } from "./doors.ts";
 import { createTestDatabase } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
@@ -43,11 +44,27 @@ describe("partkeeper CLI", async () => {
     expect(stdout).toMatch(/public\.Événements: nothing to do/);
   });
 
-  it("status reports partitions ahead and recent runs without changing anything", async () => {
+  it("status shows each parent's health values and timeline without changing anything; --json gives the report", async () => {
     const { code, stdout } = await runCli(["status", "--config", config], { DATABASE_URL: url });
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^public\.Événements: 2 partitions, [\d.]+ MB; 1 ahead$/m);
-    expect(stdout).toMatch(/run \S+ maintain succeeded \d+ ms/);
+    expect(stdout).toMatch(/^public\.Événements \(range-time\): partitions 2, ahead 1 until \d{4}-\d{2}-01, archive backlog 0, last maintain \d+ s ago, /m);
+    expect(stdout).toMatch(/^ {2}█░$/m);
+    // Not a terminal: no colour codes.
+    expect(stdout).not.toContain("\x1b");
+    const json = await runCli(["status", "--config", config, "--json"], { DATABASE_URL: url });
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as HealthReport;
+    expect(report.parents[0]!.partitionList.map((p) => p.state)).toEqual(["current", "future"]);
+  });
+
+  it("report --html writes the health as one HTML page and prints its path", async () => {
+    const file = path.join(dir, "health.html");
+    const { code, stdout } = await runCli(["report", "--config", config, "--html", file], { DATABASE_URL: url });
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${file}\n`);
+    const html = await readFile(file, "utf8");
+    expect(html).toContain('<section class="parent" data-parent="public.Événements">');
+    expect(html.match(/<rect class="partition"/g)).toHaveLength(2);
   });
 
   it("fails with exit code 2 and a one-line reason on bad input", async () => {

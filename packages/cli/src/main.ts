@@ -3,6 +3,7 @@ import { EXIT } from "./command-base.ts";
 import { configSchemaCommand } from "./commands/config-schema.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { reportCommand } from "./commands/report.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { statusCommand } from "./commands/status.ts";
 import { planCommand, runCommand } from "./commands/run.ts";
@@ -14,6 +15,7 @@ const program = new Command("partkeeper")
   .addCommand(runCommand())
   .addCommand(restoreCommand())
   .addCommand(statusCommand())
+  .addCommand(reportCommand())
   .addCommand(migrateCommand())
   .addCommand(demoCommand())
   .addCommand(configSchemaCommand());

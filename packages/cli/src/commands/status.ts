@@ -1,40 +1,42 @@
 import { Command } from "commander";
-import { displayName, readStatus } from "@partkeeper/core";
+import { formatHealth, readHealth, type HealthReport } from "@partkeeper/core";
 import { action, EXIT, withJobContext, type ConnectionOptions } from "../command-base.ts";
 import { connectionOptions, parseTables } from "./connection-options.ts";
 
-/** `partkeeper status`: read-only health of every configured parent and the latest runs. */
+const EXAMPLES = `
+Example:
+  DATABASE_URL=postgres://... partkeeper status --config partkeeper.config.json
+
+Each parent's timeline has one cell per partition, oldest first: · archived, ! expired and not yet archived,
+▒ past, █ current, ░ premade (future), R restored, D default partition, ■ list or hash partition; ░×40 is
+40 of them in a row. Colour in a terminal unless NO_COLOR is set. Exit code 1 when a parent has a problem.`;
+
+/** Exit code of a health read: 1 (failed) when any parent has a problem (missing, not partitioned, never run), so scripts and alarms notice. */
+export function healthExitCode(report: HealthReport): number {
+  return report.parents.some((p) => p.problem !== null) ? EXIT.failed : EXIT.ok;
+}
+
+/** `partkeeper status`: read-only health of every configured parent, as a timeline per parent, or as JSON. */
 export function statusCommand(): Command {
   return connectionOptions(
     new Command("status")
-      .description("Show each parent's partitions, partitions ahead, default-partition rows, unfinished archives, and recent runs. Changes nothing.")
-      .option("--json", "print the report as JSON")
-      .addHelpText("after", "\nExample:\n  DATABASE_URL=postgres://... partkeeper status --config partkeeper.config.json"),
+      .description(
+        "Show each parent's partitions as a timeline by state, partitions ahead, default-partition rows, archive backlog, last successful runs, failed runs, and the materialized views. Changes nothing.",
+      )
+      .option("--json", "print the health report as JSON")
+      .addHelpText("after", EXAMPLES),
   ).action(
     action(async (options: ConnectionOptions & { json?: boolean; table?: string[] }) =>
       withJobContext(options, async (ctx) => {
-        const report = await readStatus(ctx, parseTables(options.table));
+        const report = await readHealth(ctx, parseTables(options.table));
         if (options.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         } else {
-          for (const p of report.parents) {
-            const facts = p.problem
-              ? `PROBLEM: ${p.problem}`
-              : [
-                  `${p.partitions} partitions, ${(p.bytes / 1024 / 1024).toFixed(1)} MB`,
-                  p.partitionsAhead === null ? null : `${p.partitionsAhead} ahead`,
-                  p.defaultPartitionRows === null ? null : `${p.defaultPartitionRows} rows in default partition`,
-                  p.unfinishedArchives.length ? `unfinished archives: ${p.unfinishedArchives.join(", ")}` : null,
-                ]
-                  .filter(Boolean)
-                  .join("; ");
-            process.stdout.write(`${displayName(p.parent)}: ${facts}\n`);
-          }
-          for (const r of report.recentRuns) {
-            process.stdout.write(`  run ${r.startedAt} ${r.job} ${r.status}${r.durationMs === null ? "" : ` ${r.durationMs} ms`}${r.error ? `: ${r.error.split("\n")[0]}` : ""}\n`);
-          }
+          // https://no-color.org: any non-empty NO_COLOR turns colour off.
+          const tty = process.stdout.isTTY === true;
+          process.stdout.write(formatHealth(report, { color: tty && !process.env.NO_COLOR, width: tty ? process.stdout.columns : undefined }));
         }
-        return report.parents.some((p) => p.problem) ? EXIT.failed : EXIT.ok;
+        return healthExitCode(report);
       }),
     ),
   );
