@@ -1,12 +1,10 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { HealthReport } from "@partkeeper/core";
-import { runCli } from "./doors.ts";
+import { runCli, runCliInTerminal } from "./doors.ts";
 import { createTestDatabase } from "./helpers.ts";
 import { partitionNames } from "./job-context.ts";
 import { createTableToPartition, migrationConfig, relationKind } from "./migration-fixture.ts";
@@ -55,6 +53,14 @@ describe("partkeeper CLI", async () => {
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as HealthReport;
     expect(report.parents[0]!.partitionList.map((p) => p.state)).toEqual(["current", "future"]);
+  });
+
+  it.skipIf(!existsSync("/usr/bin/script"))("status colours its timeline in a terminal, unless NO_COLOR is set", async () => {
+    const colored = await runCliInTerminal(["status", "--config", config], { DATABASE_URL: url, NO_COLOR: undefined });
+    expect(colored.stdout).toContain("\x1b[1;32m█\x1b[0m\x1b[36m░\x1b[0m");
+    const plain = await runCliInTerminal(["status", "--config", config], { DATABASE_URL: url, NO_COLOR: "1" });
+    expect(plain.stdout).not.toContain("\x1b");
+    expect(plain.stdout).toMatch(/^ {2}█░\r$/m);
   });
 
   it("report --html writes the health as one HTML page and prints its path", async () => {
@@ -168,12 +174,7 @@ describe("partkeeper migrate", async () => {
   });
 
   it.skipIf(!existsSync("/usr/bin/script"))("run shows a progress bar (rows, rows/s, ETA) in a terminal", async () => {
-    // script(1) gives the CLI a pseudo-terminal for stdout and stderr, as an operator's shell does.
-    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-    const command = [process.execPath, path.resolve(import.meta.dirname, "../packages/cli/bin/partkeeper.js"), "migrate", "run", "-c", config, "--id", "invoices-by-month"];
-    const { stdout } = await promisify(execFile)("script", ["-qec", command.map(quote).join(" "), "/dev/null"], {
-      env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
-    });
+    const { stdout } = await runCliInTerminal(["migrate", "run", "-c", config, "--id", "invoices-by-month"], env);
     expect(stdout).toMatch(/invoices-by-month \[[█░]+\] \d+% \| [\d,]+ \/ ~[\d,]+ rows, [\d,]+ rows\/s, ETA/);
     expect(stdout).toMatch(/invoices-by-month \(partition-table public\.Invoices\): new -> verified/);
   });

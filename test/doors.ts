@@ -19,6 +19,16 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   }
 }
 
+/**
+ * Runs the real `partkeeper` binary in a pseudo-terminal, as from an operator's shell: script(1) makes
+ * its stdout and stderr a TTY (both arrive in `stdout`, lines ending in `\r\n`). Linux util-linux `script`.
+ */
+export async function runCliInTerminal(args: string[], env: Record<string, string | undefined>): Promise<{ stdout: string }> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(" ");
+  return promisify(execFile)("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" } });
+}
+
 /** The parts of a Lambda context the door uses. */
 export function lambdaContext(functionName: string): Context {
   return {

@@ -32,9 +32,10 @@ export function statusCommand(): Command {
         if (options.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         } else {
-          // https://no-color.org: any non-empty NO_COLOR turns colour off.
-          const tty = process.stdout.isTTY === true;
-          process.stdout.write(formatHealth(report, { color: tty && !process.env.NO_COLOR, width: tty ? process.stdout.columns : undefined }));
+          // https://no-color.org: any non-empty NO_COLOR turns colour off. A pseudo-terminal without a
+          // size (script(1) in CI) reports 0 columns: then the default width.
+          const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+          process.stdout.write(formatHealth(report, { color, width: process.stdout.columns || undefined }));
         }
         return healthExitCode(report);
       }),
