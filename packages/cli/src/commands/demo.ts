@@ -3,18 +3,23 @@ import path from "node:path";
 import { Command } from "commander";
 import {
   createClient,
+  formatHealth,
   formatJobSummary,
   formatMigrateSummary,
   formatProgress,
+  formatRefreshStatsSummary,
   openJobContext,
   parseConfig,
+  readHealth,
   releaserStack,
   runJob,
   runMigrations,
+  runRefreshStats,
   type MigrationProgress,
 } from "@partkeeper/core";
 import { action, cliLogger, EXIT } from "../command-base.ts";
-import { DEMO_BUCKET, DEMO_LOGIN_ROWS, demoConfig, isSeeded, seedDemo } from "../demo/seed.ts";
+import { healthTextOptions } from "../terminal.ts";
+import { createDemoViews, DEMO_BUCKET, DEMO_LOGIN_ROWS, demoConfig, isSeeded, seedDemo } from "../demo/seed.ts";
 
 interface DemoOptions {
   dir: string;
@@ -28,7 +33,8 @@ interface DemoOptions {
  * `partkeeper demo`: the quick start. Starts a real PostgreSQL and an S3-compatible server on
  * loopback with their data under --dir (kept between runs), seeds the demo data set once, converts
  * the plain login_events table into a partitioned one (the config's migration, swap auto), runs the
- * whole lifecycle and prints both summaries. Running it again is safe: nothing is migrated, created
+ * whole lifecycle, refreshes the demo's materialized views and statistics, and prints the summaries
+ * and the status timeline. Running it again is safe: nothing is migrated, created
  * or archived twice.
  */
 export function demoCommand(): Command {
@@ -83,10 +89,16 @@ async function demo(options: DemoOptions): Promise<number> {
     const summary = await runJob(ctx, { job: "lifecycle", dryRun: false });
     out();
     out(formatJobSummary(summary));
+    const views = await createDemoViews(admin);
+    if (views.length) out(`\nCreated the materialized views ${views.join(", ")}.`);
+    const stats = await runRefreshStats(ctx, { dryRun: false });
     out();
+    out(formatRefreshStatsSummary(stats));
+    out();
+    out(formatHealth(await readHealth(ctx), healthTextOptions()));
     out(`Total wall time ${((performance.now() - t0) / 1000).toFixed(1)} s. Archives: ${path.join(path.relative(process.cwd(), dir) || dir, "s3", DEMO_BUCKET)}`);
     out("Run `npm start` again: it is idempotent. Start over with `npx partkeeper demo --reset`.");
-    return summary.ok && migrated.ok ? EXIT.ok : EXIT.failed;
+    return summary.ok && migrated.ok && stats.ok ? EXIT.ok : EXIT.failed;
   } finally {
     await releasers.release();
   }

@@ -33,7 +33,46 @@ export function demoConfig(): ConfigInput {
       { id: "partition-login-events", kind: "partition-table", table: "login_events", column: "created_at", swap: "auto" },
       { ...recordHistory, swap: "auto" },
     ],
+    // Refreshed at most hourly: a second `npm start` finds them fresh (nothing to do).
+    stats: { materializedViews: DEMO_VIEWS.map((v) => ({ view: v.name, every: "1 hour" })) },
   };
+}
+
+/**
+ * The demo's materialized views, created by `createDemoViews` once their tables exist: event counts
+ * per type over workflow_events, and per month of record_history_v2 (which the record-history
+ * migration creates) what the seed guides' `history_table_stats` shows: changes, records changed, and
+ * who changed them. Each has a unique index, so refresh-stats refreshes them CONCURRENTLY.
+ */
+const DEMO_VIEWS = [
+  {
+    name: "workflow_event_counts",
+    query: "select type, count(*)::bigint as events, min(ts) as first_at, max(ts) as last_at from public.workflow_events group by type",
+    key: "type",
+  },
+  {
+    name: "record_history_stats",
+    query: `select date_trunc('month', created_at) as month, count(*)::bigint as changes, count(distinct record_id)::bigint as records,
+      count(*) filter (where change_source = 'user')::bigint as by_users, count(*) filter (where change_source = 'admin')::bigint as by_admins,
+      count(*) filter (where change_source = 'system')::bigint as by_system, count(*) filter (where full_snapshot is not null)::bigint as major_snapshots
+      from public.record_history_v2 group by 1`,
+    key: "month",
+  },
+] as const;
+
+/** Creates the demo's materialized views that do not exist yet (populated, so their first refresh can be CONCURRENTLY); returns their names. */
+export async function createDemoViews(sql: Sql): Promise<string[]> {
+  const created: string[] = [];
+  for (const view of DEMO_VIEWS) {
+    const [exists] = await sql`select to_regclass(${`public.${view.name}`}) is not null as present`;
+    if (exists!.present) continue;
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`create materialized view public.${view.name} as ${view.query}`);
+      await tx.unsafe(`create unique index ${view.name}_key on public.${view.name} (${view.key})`);
+    });
+    created.push(view.name);
+  }
+  return created;
 }
 
 /** The table each part of the seed creates first: present means that part is seeded. */

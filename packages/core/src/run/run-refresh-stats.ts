@@ -25,6 +25,8 @@ export interface ViewRefreshResult {
 
 export interface AnalyzeResult {
   readonly relation: QualifiedName;
+  /** The managed parent: the relation itself, or the partition's parent. */
+  readonly parent: QualifiedName;
   readonly kind: AnalyzeTarget["kind"];
   readonly reason: string;
   readonly status: StatsItemStatus;
@@ -88,7 +90,7 @@ export async function runRefreshStats(ctx: JobContext, options: { readonly dryRu
   });
   const analyzed: AnalyzeResult[] = [];
   for (const target of targets) {
-    const base = { relation: target.relation, kind: target.kind, reason: target.reason, rows: null, message: null, durationMs: 0 };
+    const base = { relation: target.relation, parent: target.parent, kind: target.kind, reason: target.reason, rows: null, message: null, durationMs: 0 };
     if (options.dryRun) {
       analyzed.push({ ...base, status: "planned" });
       continue;

@@ -28,6 +28,8 @@ export interface AnalyzeThreshold {
 
 export interface AnalyzeTarget {
   readonly relation: QualifiedName;
+  /** The managed parent: the relation itself, or the partition's parent. */
+  readonly parent: QualifiedName;
   readonly kind: "parent" | "partition";
   /** Why, for the summary and the record: "never analyzed", "1,234 rows changed since 2026-11-20T...". */
   readonly reason: string;
@@ -65,6 +67,7 @@ export function planAnalyze(input: AnalyzePlanInput): AnalyzeTarget[] {
         .filter((p) => p.lastAnalyzed === null || addCalendarDuration(p.lastAnalyzed, settings.parentsEvery) <= now)
         .map((p) => ({
           relation: p.parent,
+          parent: p.parent,
           kind: "parent",
           reason: p.lastAnalyzed === null ? "parent never analyzed by partkeeper" : `parent last analyzed ${p.lastAnalyzed.toISOString()}`,
         }));
@@ -77,9 +80,10 @@ export function planAnalyze(input: AnalyzePlanInput): AnalyzeTarget[] {
     .sort((a, b) => b.modifiedSinceAnalyze - a.modifiedSinceAnalyze);
   return [
     ...parents,
-    ...never.map((p): AnalyzeTarget => ({ relation: p.partition, kind: "partition", reason: "never analyzed" })),
+    ...never.map((p): AnalyzeTarget => ({ relation: p.partition, parent: p.parent, kind: "partition", reason: "never analyzed" })),
     ...changed.map((p): AnalyzeTarget => ({
       relation: p.partition,
+      parent: p.parent,
       kind: "partition",
       reason: `${p.modifiedSinceAnalyze} rows changed since ${p.lastAnalyzed!.toISOString()}`,
     })),
