@@ -68,8 +68,8 @@ describe("a sub-partitioned parent through the CLI", async () => {
   it("status reports the problem and exits 1", async () => {
     const { code, stdout } = await runCli(["status", "--config", config], { DATABASE_URL: url });
     expect(code).toBe(1);
-    expect(stdout).toContain(`public.readings: PROBLEM: ${refusal}\n`);
-    expect(stdout).toMatch(/^public\.healthy: 2 partitions, [\d.]+ MB; 1 ahead$/m);
+    expect(stdout).toContain(`public.readings (range-time): PROBLEM: ${refusal}\n`);
+    expect(stdout).toMatch(/^public\.healthy \(range-time\): partitions 2, ahead 1 until \d{4}-\d{2}-01, /m);
     const json = await runCli(["status", "--config", config, "--json"], { DATABASE_URL: url });
     expect(JSON.parse(json.stdout).parents[0].problem).toBe(refusal);
   });
