@@ -11,10 +11,8 @@ export { qualifiedName, displayName, type QualifiedName } from "./identifier.ts"
 export { DEADLINE_MARGIN_MS, JOBS, LIFECYCLE_JOBS, isJobName, jobDefinition, type JobDefinition, type JobName } from "./jobs.ts";
 export { runJob, type JobSelection, type JobSummary, type ParentResult, type ActionOutcome, type RunJobOptions } from "./run/run-job.ts";
 export { openJobContext, type OpenJobContextOptions } from "./run/open-job-context.ts";
-export { readStatus, type StatusReport, type ParentStatus } from "./run/read-status.ts";
 export { readHealth } from "./health/read-health.ts";
 export type { HealthReport, ParentHealth, PartitionHealth, PartitionState, MaterializedViewHealth } from "./health/health-types.ts";
-export type { JobRunStatus } from "./records/job-runs.ts";
 export { formatJobSummary, formatJobFailure, formatRestoreResult } from "./run/format-summary.ts";
 export { releaserStack, type Releaser, type Releasers } from "./releasers.ts";
 export type { Action } from "./plan/actions.ts";
