@@ -36,6 +36,19 @@ describe("config validation", () => {
     expect(errorOf({ tables: [{ table: "a", strategy: "hash", modulus: 2 }, { table: "a", strategy: "hash", modulus: 2 }] })).toMatch(/tables\.1\.table: is listed twice/);
   });
 
+  it("validates stats: defaults, and each bad field named", () => {
+    const hash = { strategy: "hash", modulus: 2 };
+    expect(parseConfig(table(hash)).stats).toEqual({ materializedViews: [], analyze: { parents: true, parentsEvery: { days: 1 }, partitions: true }, budgetSeconds: 600 });
+    const withView = parseConfig({ ...table(hash), stats: { materializedViews: [{ view: "event_counts", every: "1 hour" }] } });
+    expect(withView.stats.materializedViews).toEqual([{ view: { schema: "public", name: "event_counts" }, concurrently: "auto", every: { hours: 1 } }]);
+    const stats = (value: unknown) => errorOf({ ...table(hash), stats: value });
+    expect(stats({ materializedViews: [{ view: "v", concurrently: "sometimes" }] })).toMatch(/stats\.materializedViews\.0\.concurrently: must be one of auto, always, never/);
+    expect(stats({ materializedViews: [{ view: "" }] })).toMatch(/stats\.materializedViews\.0\.view: must not be empty/);
+    expect(stats({ materializedViews: [{ view: "v", every: "often" }] })).toMatch(/stats\.materializedViews\.0\.every: "often" is not a duration/);
+    expect(stats({ budgetSeconds: 900 })).toMatch(/stats\.budgetSeconds: .*840/);
+    expect(stats({ analyze: { parents: "yes" } })).toMatch(/stats\.analyze\.parents: .*boolean/i);
+  });
+
   it("requires an archive location when a table archives", () => {
     expect(errorOf(table({ strategy: "range-time", interval: "day", retention: "30 days" }))).toMatch(/archive\.location: is required because tables\.0 archives/);
     expect(errorOf({ archive: { location: "https://bucket" }, ...table({ strategy: "hash", modulus: 2 }) })).toMatch(/archive\.location: archive location "https:\/\/bucket" is not valid: use s3:\/\/bucket\/prefix/);
