@@ -28,9 +28,14 @@ export function formatAge(seconds: number): string {
   return `${Math.floor(seconds / 86_400)} d`;
 }
 
-/** An ISO-8601 UTC instant for people: `2027-03-01` at midnight UTC (partition bounds usually are), else `2027-03-01 12:30 UTC`. */
+/**
+ * An ISO-8601 UTC instant for people: `2027-03-01` at midnight UTC (partition bounds usually are), else
+ * `2027-03-01 12:30 UTC`. Anything that is not an instant (an open bound, `-infinity`) is returned as it is.
+ */
 export function formatInstant(iso: string): string {
-  const [date = iso, time = ""] = new Date(iso).toISOString().split("T");
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const [date = iso, time = ""] = new Date(ms).toISOString().split("T");
   return time.startsWith("00:00:00.000") ? date : `${date} ${time.slice(0, 5)} UTC`;
 }
 

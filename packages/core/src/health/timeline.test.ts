@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { qualifiedName } from "../identifier.ts";
+import { formatAge, formatInstant } from "./health-facts.ts";
 import type { HealthReport, PartitionState } from "./health-types.ts";
 import { STATE_STYLES } from "./state-styles.ts";
 import { EVENTS, monthlyPartitions, parentHealth, sampleReport } from "./test-fixtures.ts";
@@ -87,5 +88,18 @@ describe("formatHealth", () => {
     expect(text).toBe(
       "partkeeper status at 2026-11-22\npublic.empty (hash): partitions 0, archive backlog 0, last maintain 13 h ago, last archive 1 d ago, last refresh-stats never, failed runs (24 h) 0\n",
     );
+  });
+});
+
+describe("health-facts", () => {
+  test("formatInstant: a date at midnight UTC, minutes otherwise, anything else unchanged", () => {
+    expect(formatInstant("2027-03-01T00:00:00Z")).toBe("2027-03-01");
+    expect(formatInstant("2027-02-28T23:00:00.000Z")).toBe("2027-02-28 23:00 UTC");
+    expect(formatInstant("-infinity")).toBe("-infinity");
+    expect(formatInstant("")).toBe("");
+  });
+
+  test("formatAge switches unit at one and a half of the next", () => {
+    expect([0, 89, 90, 5399, 5400, 129_599, 129_600].map(formatAge)).toEqual(["0 s", "89 s", "1 min", "89 min", "1 h", "35 h", "1 d"]);
   });
 });
