@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { formatHealth, readHealth, type HealthReport } from "@partkeeper/core";
 import { action, EXIT, withJobContext, type ConnectionOptions } from "../command-base.ts";
+import { healthTextOptions } from "../terminal.ts";
 import { connectionOptions, parseTables } from "./connection-options.ts";
 
 const EXAMPLES = `
@@ -32,10 +33,7 @@ export function statusCommand(): Command {
         if (options.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         } else {
-          // https://no-color.org: any non-empty NO_COLOR turns colour off. A pseudo-terminal without a
-          // size (script(1) in CI) reports 0 columns: then the default width.
-          const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-          process.stdout.write(formatHealth(report, { color, width: process.stdout.columns || undefined }));
+          process.stdout.write(formatHealth(report, healthTextOptions()));
         }
         return healthExitCode(report);
       }),

@@ -73,13 +73,15 @@ describe("formatHealth", () => {
     expect(lines.map(expand).join("")).toBe("▒R".repeat(50));
   });
 
-  test("the default width is 72 columns, indent included", () => {
+  test("the default width is 72 columns, indent included, also for a terminal without a size (0)", () => {
     const lines = timelineLines(formatHealth(timelineOf(Array<PartitionState>(500).fill("future")), { color: false }));
     expect(lines).toEqual(["  ░×500"]);
     const wide = timelineLines(formatHealth(timelineOf(Array<PartitionState>(70).fill("future")), { color: false }));
     expect(wide).toEqual([`  ${"░".repeat(70)}`]);
     const over = timelineLines(formatHealth(timelineOf(Array<PartitionState>(71).fill("future")), { color: false }));
     expect(over).toEqual(["  ░×71"]);
+    const sizeless = timelineLines(formatHealth(timelineOf(Array<PartitionState>(70).fill("future")), { color: false, width: 0 }));
+    expect(sizeless).toEqual(wide);
   });
 
   test("a parent without partitions has no timeline, and a report without partitions no legend", () => {

@@ -6,7 +6,10 @@ import { STATE_STYLES } from "./state-styles.ts";
 export interface FormatHealthOptions {
   /** ANSI colours (a terminal); false: plain text without a single escape code (pipes, files, NO_COLOR). */
   readonly color: boolean;
-  /** Columns a timeline line may take, indent included; default 72. */
+  /**
+   * Columns a timeline line may take, indent included; default 72, also for 0 (what Node reports for a
+   * pseudo-terminal without a size, e.g. script(1) in CI).
+   */
   readonly width?: number;
 }
 
@@ -96,7 +99,7 @@ function parentLines(p: ParentHealth, at: string, columns: number, paint: Paint)
 export function formatHealth(report: HealthReport, options: FormatHealthOptions): string {
   const paint: Paint = (text, sgr) => (options.color && sgr !== null ? `\x1b[${sgr}m${text}\x1b[0m` : text);
   // A timeline needs room for at least a few cells, whatever the terminal says.
-  const columns = Math.max(8, (options.width ?? 72) - INDENT.length);
+  const columns = Math.max(8, (options.width || 72) - INDENT.length);
   const lines = [`partkeeper status at ${formatInstant(report.at)}`];
   for (const p of report.parents) lines.push(...parentLines(p, report.at, columns, paint));
   const shown = new Set(report.parents.flatMap((p) => p.partitionList.map((x) => x.state)));
