@@ -1,9 +1,12 @@
-import type { Config } from "../config/schema.ts";
+import { readCatalog } from "../catalog/read-catalog.ts";
+import type { ParentInfo } from "../catalog/types.ts";
+import type { Config, TablePolicy } from "../config/schema.ts";
 import { selectTables } from "../config/select-tables.ts";
 import type { JobContext } from "../context.ts";
 import type { Sql } from "../db/client.ts";
 import { schemaVersion } from "../db/migrate.ts";
-import { qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
+import { checkManageable } from "../plan/check-manageable.ts";
 import type { HealthReport, MaterializedViewHealth, ParentHealth, PartitionHealth, PartitionState } from "./health-types.ts";
 
 /** The schema version that has the health views (migration 0006). */
@@ -15,7 +18,8 @@ const num = (value: string | number | null): number | null => (value === null ? 
 /**
  * The health of every configured parent (or those in `only`) and materialized view at the context's
  * clock, read from `partkeeper.parent_health(at)` and `partkeeper.partition_health(at)` (two
- * set-based queries however many parents) plus partition sizes. Changes nothing. A configured parent
+ * set-based queries however many parents) and one catalog snapshot (partition sizes, and
+ * checkManageable's refusal as the parent's problem). Changes nothing. A configured parent
  * no job has recorded yet (a new config entry, or no run since the schema has the views) is reported
  * with a problem saying so.
  * @throws ConfigError when `only` names a table that is not in the config.
@@ -26,12 +30,31 @@ export async function readHealth(ctx: Pick<JobContext, "sql" | "config" | "clock
   const installed = (await schemaVersion(ctx.sql)) >= HEALTH_SCHEMA;
   const recorded = installed ? await readParents(ctx.sql, at) : [];
   const partitions = installed ? await readPartitions(ctx.sql, at) : [];
+  // The catalog snapshot gives what the views cannot: the planner's refusals, and the partitions' sizes.
+  const snapshot = await readCatalog(ctx.sql, policies.map((p) => ({ name: p.parent, wantMaxKey: false })));
   const parents = policies.map((policy): ParentHealth => {
     const row = recorded.find((r) => sameName(r.parent, policy.parent));
     if (!row) return notRecorded(policy.parent, policy.strategy);
-    return { ...row, partitionList: partitions.filter((p) => sameName(p.parent, policy.parent)).map((p) => p.health) };
+    const info = snapshot.parents.find((p) => sameName(p.parent, policy.parent));
+    const bytes = (p: PartitionHealth) => info?.partitions.find((x) => sameName(x.name, p.partition))?.bytes ?? p.bytes;
+    return {
+      ...row,
+      problem: refusal(policy, info) ?? (row.problem === null ? null : `${displayName(policy.parent)} ${row.problem}`),
+      partitionList: partitions.filter((p) => sameName(p.parent, policy.parent)).map((p) => ({ ...p.health, bytes: bytes(p.health) })),
+    };
   });
   return { at: at.toISOString(), parents, materializedViews: installed ? await readViews(ctx.sql, ctx.config, at) : notRefreshed(ctx.config) };
+}
+
+/** checkManageable's refusal of the parent (sub-partitioned, another strategy, ...), or null. */
+function refusal(policy: TablePolicy, info: ParentInfo | undefined): string | null {
+  if (!info) return null;
+  try {
+    checkManageable(policy, info);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function notRecorded(parent: QualifiedName, strategy: ParentHealth["strategy"]): ParentHealth {
@@ -69,9 +92,9 @@ async function readParents(sql: Sql, at: Date): Promise<Omit<ParentHealth, "part
 }
 
 async function readPartitions(sql: Sql, at: Date): Promise<{ parent: QualifiedName; health: PartitionHealth }[]> {
-  // Sizes here only: pg_total_relation_size stats every file of the partition (issue 8's hot-path rule).
+  // Live partitions' sizes come from the catalog snapshot: pg_total_relation_size runs once per partition.
   const rows = await sql`
-    select h.*, coalesce(pg_total_relation_size(h.partition_oid), h.archived_bytes) as bytes
+    select h.*, h.archived_bytes as bytes
     from partkeeper.partition_health(${at}) h
     order by h.parent_schema, h.parent_name, h.state = 'default', h.bound_order nulls last, h.partition_name`;
   return rows.map((r) => ({
