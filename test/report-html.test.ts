@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,9 @@ import { testJobContext } from "./job-context.ts";
  * archived, expiring, past, current and future partitions and rows in its default partition; a hash
  * parent; a materialized view. Asserts on the DOM as the browser parsed it, and on a screenshot.
  */
+
+/** Debian's package: playwright-core ships no browser. */
+const CHROMIUM = "/usr/bin/chromium";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
 const SCHEMA = "Sales Ünïcode";
@@ -84,7 +88,8 @@ describe("partkeeper report --html in a browser", async () => {
   });
 
   it("renders in Chromium: a section per parent, a rect per partition by state, health values, escaped names as text", async () => {
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it in CI)`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: VIEWPORT });
     await page.goto(pathToFileURL(file).href);
 
