@@ -247,7 +247,9 @@ describe("Lambda refresh-stats handler (scheduled event, real database)", async 
     expect(metric("MaterializedViewRefreshMs")._aws.CloudWatchMetrics[0]!.Metrics).toEqual([{ Name: "MaterializedViewRefreshMs", Unit: "Milliseconds" }]);
     expect(metric("MaterializedViewAgeSeconds")).toMatchObject({ MaterializedViewAgeSeconds: 0, View: "public.event_kinds" });
     expect(metric("MaterializedViewRefreshFailed").MaterializedViewRefreshFailed).toBe(0);
-    expect(metric("RelationsAnalyzed").RelationsAnalyzed).toBeGreaterThanOrEqual(2); // the parent and its partition
+    // The parent, and on PostgreSQL 18+ its partition too (before 18 the parent's ANALYZE covers it).
+    const major = Math.floor(Number((await sql`select current_setting('server_version_num') as v`)[0]!.v) / 10000);
+    expect(metric("RelationsAnalyzed").RelationsAnalyzed).toBe(major >= 18 ? 2 : 1);
     expect(metric("JobSucceeded")).toMatchObject({ JobSucceeded: 1, Job: "refresh-stats" });
   });
 
