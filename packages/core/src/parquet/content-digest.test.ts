@@ -14,14 +14,14 @@ describe("content digest SQL", () => {
     expect(canonicalText("VARCHAR", `"ch"`, "postgres")).toBe(`concat("ch")`);
   });
 
-  it("hashes one joined row text per row and counts NULLs on the raw columns (Postgres)", () => {
+  it("hashes one joined row text per row, passing output-text columns to concat_ws as they are, and counts NULLs (Postgres)", () => {
     const columns = postgresDigestColumns([
       { name: "id", type: "bigint" },
       { name: "ch", type: "character(4)" },
     ]);
     expect(contentSummaryQuery(columns, "postgres", `"s"."p"`)).toBe(
       `SELECT (count(*))::text AS "rows", ` +
-        `(coalesce(sum(('x' || substr(md5(concat_ws(chr(31), "id"::text, CASE WHEN "ch" IS NULL THEN NULL ELSE concat("ch") END)), 1, 15))::bit(60)::bigint), 0))::text AS "digest", ` +
+        `(coalesce(sum(('x' || substr(md5(concat_ws(chr(31), "id", "ch")), 1, 15))::bit(60)::bigint), 0))::text AS "digest", ` +
         `(count(*) - count("id"))::text AS "n0", (count(*) - count("ch"))::text AS "n1" FROM "s"."p"`,
     );
   });

@@ -147,12 +147,22 @@ function hashSum(text: string, dialect: Dialect): string {
 }
 
 /**
+ * One argument of the row text's concat_ws. Postgres's concat_ws prints each argument through its
+ * type's output function and leaves NULLs out, so a column whose canonical text is its output text is
+ * passed as it is: a `::text` cast first cost about a fifth of the Postgres summary (measured).
+ */
+function rowTextArgument(c: DigestColumn, dialect: Dialect): string {
+  if (dialect === "postgres" && canonicalFor(c.parquetType) === "text") return c.ref;
+  return canonicalOrNull(c, dialect);
+}
+
+/**
  * One-scan query computing `rows`, `digest` and per column `n<i>` (NULL count), all as text, plus
  * `extra` select items over the raw columns (e.g. a key min/max). `source` is a FROM item.
  * Postgres parallelizes it (Parallel Seq Scan + Partial Aggregate) where allowed.
  */
 export function contentSummaryQuery(columns: ReadonlyArray<DigestColumn>, dialect: Dialect, source: string, extra?: string): string {
-  const rowText = `concat_ws(chr(31), ${columns.map((c) => canonicalOrNull(c, dialect)).join(", ")})`;
+  const rowText = `concat_ws(chr(31), ${columns.map((c) => rowTextArgument(c, dialect)).join(", ")})`;
   const items = [
     `${asText(dialect, "count(*)")} AS ${quoteIdent("rows")}`,
     `${hashSum(rowText, dialect)} AS ${quoteIdent("digest")}`,
