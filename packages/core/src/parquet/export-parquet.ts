@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ColumnInfo } from "../catalog/types.ts";
 import { ArchiveError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
+import { createNamedPipe, settleNamedPipe } from "./named-pipe.ts";
 import { mapColumn, parquetColumn, type ColumnMapping, type ParquetColumn } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
 import { sha256File } from "./read-parquet.ts";
@@ -39,7 +41,7 @@ export interface ExportToParquetOptions {
   readonly relation: QualifiedName;
   /** Columns in table order, as the catalog reads them (`format_type()` text). */
   readonly columns: ReadonlyArray<ColumnInfo>;
-  /** A writable scratch directory (Lambda: under /tmp); needs room for the CSV and the Parquet file. */
+  /** A writable scratch directory (Lambda: under /tmp); needs room for the Parquet file and DuckDB's spill. */
   readonly workDir: string;
   /** Name of the Parquet file inside workDir. Default `data.parquet`. */
   readonly fileName?: string;
@@ -57,24 +59,27 @@ export interface ExportToParquetResult {
   readonly bytes: number;
   /** SHA-256 of the Parquet file, lower-case hex. */
   readonly sha256: string;
-  /** Size of the intermediate CSV (deleted), bytes. */
+  /** Bytes of CSV the COPY streamed to DuckDB (never stored). */
   readonly csvBytes: number;
   readonly columns: ReadonlyArray<ParquetColumn>;
 }
 
 /**
- * Exports a relation to one ZSTD Parquet file with the types of parquet-types.ts (DESIGN rule 8):
+ * Exports a relation to one ZSTD Parquet file with the types of parquet-types.ts (DESIGN rule 8),
+ * streaming: no staging file, so temporary disk is the Parquet file (plus DuckDB's spill, bounded
+ * by its memory_limit) whatever the relation's size.
  *
  * 1. `COPY (SELECT <export expressions> FROM "schema"."name") TO STDOUT (FORMAT csv)` on its own
- *    client (TimeZone UTC etc., see copy-client.ts), streamed to `<workDir>/<random>.csv`;
- * 2. DuckDB reads the CSV with explicit column types (NULL = unquoted empty field, `""` = empty
- *    string: `allow_quoted_nulls = false`) and writes `COPY ... TO 'file' (FORMAT parquet,
- *    COMPRESSION zstd, ROW_GROUP_SIZE n)`;
- * 3. the CSV is deleted (on every path); the Parquet file stays.
+ *    client (TimeZone UTC etc., see copy-client.ts), written into a named pipe `<workDir>/<random>.csv`;
+ * 2. at the same time DuckDB reads the pipe with explicit column types (NULL = unquoted empty field,
+ *    `""` = empty string: `allow_quoted_nulls = false`) and writes `COPY ... TO 'file' (FORMAT
+ *    parquet, COMPRESSION zstd, ROW_GROUP_SIZE n)`;
+ * 3. the pipe is removed (on every path); the Parquet file stays.
  *
  * The relation is read as of the COPY's snapshot; archive it after it was detached so it cannot change.
- * @throws ArchiveError naming the relation when the COPY, DuckDB's parse or the write fails, or when
- *   two column names differ only in case (DuckDB identifiers are case-insensitive).
+ * @throws ArchiveError naming the relation when the COPY, DuckDB's parse or the write fails (a
+ *   failed COPY is reported as such even when DuckDB wrote what it received), or when two column
+ *   names differ only in case (DuckDB identifiers are case-insensitive).
  */
 export async function exportToParquet(options: ExportToParquetOptions): Promise<ExportToParquetResult> {
   const { relation, workDir } = options;
@@ -82,59 +87,64 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
   const mappings = options.columns.map(mapColumn);
   assertDistinctForDuckdb(relation, mappings);
   const file = path.resolve(workDir, options.fileName ?? "data.parquet");
-  const csv = path.resolve(workDir, `export-${randomUUID()}.csv`);
+  const pipe = path.resolve(workDir, `export-${randomUUID()}.csv`);
+  const maxLine = maxLineBytes(duckdbMemoryLimitBytes(options.memoryMb));
+  const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
   try {
+    await createNamedPipe(pipe);
     const copy =
       `copy (select ${mappings.map((m) => m.exportExpression(quoteIdent(m.name))).join(", ")} ` +
       `from ${quoteQualified(relation)}) to stdout (format csv)`;
-    await withCopyClient(options.openCopyClient, async (sql) => {
-      try {
-        await pipeline(await sql.unsafe(copy).readable(), createWriteStream(csv));
-      } catch (error) {
-        throw new ArchiveError(`COPY of ${displayName(relation)} to ${csv} failed: ${(error as Error).message}`, { cause: error });
-      }
+    let csvBytes = 0;
+    const streaming = withCopyClient(options.openCopyClient, async (sql) => {
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          csvBytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(await sql.unsafe(copy).readable(), counter, createWriteStream(pipe));
     });
-    const csvBytes = (await stat(csv)).size;
-    const duck = await openDuckdb(workDir, { memoryMb: options.memoryMb });
-    const maxLine = maxLineBytes(duckdbMemoryLimitBytes(options.memoryMb));
-    let rows: number;
-    try {
-      const csvColumns = mappings.map((m, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(m.csvType)}`).join(", ");
-      const source =
-        `read_csv(${quoteLiteral(csv)}, columns = {${csvColumns}}, header = false, auto_detect = false, ` +
-        `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, new_line = '\\n', ` +
-        `strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${2 * maxLine})`;
-      const select = mappings.map((m, i) => `${m.toParquet(quoteIdent(`c${i}`))} AS ${quoteIdent(m.name)}`).join(", ");
-      const result = await duck.query(
-        `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(file)} ` +
-          `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS})`,
-        `convert the CSV export of ${displayName(relation)} to Parquet`,
-      );
-      rows = Number(result[0]?.Count ?? Number.NaN);
-    } catch (error) {
-      if (!/maximum line size/i.test((error as Error).message)) throw error;
-      throw new ArchiveError(
-        `${displayName(relation)} has a row longer than ${maxLine / MiB} MiB as CSV, the most DuckDB may read with its memory limit: ` +
-          "give the archive function more memory (each doubling of memory doubles the limit, up to 256 MiB)",
-        { cause: error },
-      );
-    } finally {
-      duck.close();
+    const csvColumns = mappings.map((m, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(m.csvType)}`).join(", ");
+    const source =
+      `read_csv(${quoteLiteral(pipe)}, columns = {${csvColumns}}, header = false, auto_detect = false, ` +
+      `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, new_line = '\\n', ` +
+      `strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${2 * maxLine})`;
+    const select = mappings.map((m, i) => `${m.toParquet(quoteIdent(`c${i}`))} AS ${quoteIdent(m.name)}`).join(", ");
+    const converting = duck.query(
+      `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(file)} ` +
+        `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS})`,
+      `convert the CSV export of ${displayName(relation)} to Parquet`,
+    );
+    const [copied, converted] = await settleNamedPipe(pipe, streaming, converting);
+    // The root cause first: a COPY that failed on its own (not because DuckDB stopped reading) ends
+    // the CSV early, so whatever DuckDB made of it is incomplete.
+    if (copied.status === "rejected" && !(converted.status === "rejected" && isBrokenPipe(copied.reason))) {
+      const error = copied.reason as Error;
+      throw new ArchiveError(`COPY of ${displayName(relation)} to DuckDB failed: ${error.message}`, { cause: error });
     }
+    if (converted.status === "rejected") throw lineTooLong(relation, maxLine, converted.reason as Error) ?? converted.reason;
+    const rows = Number(converted.value[0]?.Count ?? Number.NaN);
     if (!Number.isSafeInteger(rows)) throw new ArchiveError(`DuckDB did not report a row count for ${file}`);
     const bytes = (await stat(file)).size;
     const sha256 = await sha256File(file);
-    return Object.freeze({
-      file,
-      rows,
-      bytes,
-      sha256,
-      csvBytes,
-      columns: options.columns.map(parquetColumn),
-    });
+    return Object.freeze({ file, rows, bytes, sha256, csvBytes, columns: options.columns.map(parquetColumn) });
   } finally {
-    await rm(csv, { force: true });
+    duck.close();
+    await rm(pipe, { force: true });
   }
+}
+
+const isBrokenPipe = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
+
+/** DuckDB's "maximum line size" error as advice to the operator; null for any other error. */
+function lineTooLong(relation: QualifiedName, maxLine: number, error: Error): ArchiveError | null {
+  if (!/maximum line size/i.test(error.message)) return null;
+  return new ArchiveError(
+    `${displayName(relation)} has a row longer than ${maxLine / MiB} MiB as CSV, the most DuckDB may read with its memory limit: ` +
+      "give the archive function more memory (each doubling of memory doubles the limit, up to 256 MiB)",
+    { cause: error },
+  );
 }
 
 /** DuckDB binds names case-insensitively: `"A"` and `"a"` would collide in the Parquet file. */
