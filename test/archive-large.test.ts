@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -132,5 +132,19 @@ describe("large export and import keep the main client usable", async () => {
       "comparison",
     );
     expect(diff).toHaveLength(0);
+  });
+
+  it("loads nothing when DuckDB fails halfway through a file (the streamed COPY is failed, not finished)", async () => {
+    // Row groups of 20k rows; zeros over the middle of the file leave the first groups readable, so
+    // DuckDB has streamed rows into the COPY before it fails.
+    const small = await exportToParquet({ openCopyClient, relation: events, columns, workDir, fileName: "groups.parquet", rowGroupRows: 20_000 });
+    const handle = await open(small.file, "r+");
+    await handle.write(Buffer.alloc(256 * 1024), 0, 256 * 1024, Math.floor(small.bytes / 2));
+    await handle.close();
+    const target = qualifiedName("public", "Events half");
+    await sql`create table ${sql(target.name)} (like ${sql("Events big")})`;
+    await expect(loadParquet({ openCopyClient, file: small.file, target, columns: small.columns, workDir })).rejects.toThrow(/DuckDB failed to convert/);
+    const [row] = await withTimeout(sql`select count(*)::int as n from ${sql(target.name)}`, 10_000, "main client after the failed load");
+    expect(row!.n).toBe(0);
   });
 });
