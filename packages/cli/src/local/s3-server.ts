@@ -1,5 +1,4 @@
 import type { AddressInfo } from "node:net";
-import S3rver from "s3rver";
 
 export interface LocalS3 {
   /** `http://127.0.0.1:<port>`, for AWS_ENDPOINT_URL_S3 (path-style addressing). */
@@ -15,6 +14,9 @@ export interface LocalS3 {
 
 /** Starts an S3-compatible server (s3rver) on a free loopback port, storing objects under `directory`. */
 export async function startLocalS3(directory: string, buckets: ReadonlyArray<string>): Promise<LocalS3> {
+  // Imported here, not at the top: the CLI's bundle would hoist a static import of this external
+  // package and load it (about 0.2 s) on every start, not only the demo's.
+  const { default: S3rver } = await import("s3rver");
   const server = new S3rver({
     address: "127.0.0.1",
     port: 0,

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { ArchiveError } from "../errors.ts";
 
 /** An in-memory DuckDB used for one archive step; `close()` is idempotent. */
@@ -46,6 +46,9 @@ export async function openDuckdb(workDir: string, options: DuckdbOptions = {}): 
   let instance: DuckDBInstance;
   let connection: DuckDBConnection;
   try {
+    // Loaded here, not at the top: the native binding costs about 0.3 s of every CLI start and
+    // Lambda cold start, and only the archive and restore jobs need it.
+    const { DuckDBInstance } = await import("@duckdb/node-api");
     instance = await DuckDBInstance.create(":memory:", {
       home_directory: home,
       temp_directory: temp,

@@ -3,15 +3,8 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type PutObjectCommandInput,
-} from "@aws-sdk/client-s3";
+import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import type { ArchiveLocation } from "./archive-location.ts";
-import { Upload } from "@aws-sdk/lib-storage";
 import { ArchiveError } from "../errors.ts";
 import type { ObjectHead, ObjectStore, PutFileOptions, PutOutcome } from "./object-store.ts";
 
@@ -78,15 +71,23 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
   const region = options.region ?? "us-east-1";
   const multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * MiB;
   const partSizeBytes = Math.max(options.partSizeBytes ?? 16 * MiB, 5 * MiB);
-  const client = new S3Client({
-    region,
-    ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}),
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? 3000,
-      socketTimeout: options.socketTimeoutMs ?? 60_000,
-    },
-  });
+  // The AWS SDK loads on the first request, not with this module: it costs about 0.2 s of every CLI
+  // start and Lambda cold start, and `plan`, `status` and the maintain job never reach S3.
+  let client: S3Client | undefined;
+  let loading: Promise<{ sdk: typeof import("@aws-sdk/client-s3"); client: S3Client }> | undefined;
+  const aws = () =>
+    (loading ??= import("@aws-sdk/client-s3").then((sdk) => {
+      client = new sdk.S3Client({
+        region,
+        ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}),
+        maxAttempts: options.maxAttempts ?? 3,
+        requestHandler: {
+          connectionTimeout: options.connectionTimeoutMs ?? 3000,
+          socketTimeout: options.socketTimeoutMs ?? 60_000,
+        },
+      });
+      return { sdk, client };
+    }));
   const endpointText = endpoint ?? `AWS S3 (${region})`;
   const base = `s3://${bucket}${prefix === "" ? "" : `/${prefix}`}`;
 
@@ -103,7 +104,8 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
   async function head(key: string): Promise<ObjectHead | null> {
     const Key = fullKey(key);
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key, ChecksumMode: "ENABLED" }));
+      const { sdk, client } = await aws();
+      const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key, ChecksumMode: "ENABLED" }));
       const sha256 = out.ChecksumSHA256 && !out.ChecksumSHA256.includes("-") ? Buffer.from(out.ChecksumSHA256, "base64").toString("hex") : undefined;
       return { bytes: out.ContentLength ?? 0, metadata: out.Metadata ?? {}, ...(sha256 === undefined ? {} : { sha256 }) };
     } catch (error) {
@@ -141,8 +143,10 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
       // aws-chunked trailer, which S3-compatible servers such as s3rver store verbatim (measured).
       const Body = await readFile(file);
       const ChecksumSHA256 = putOptions.sha256 === undefined ? undefined : Buffer.from(putOptions.sha256, "hex").toString("base64");
-      return writeOnce(Key, "PUT", () => client.send(new PutObjectCommand({ ...params, Body, ContentLength: Body.length, ChecksumSHA256 })));
+      const { sdk, client } = await aws();
+      return writeOnce(Key, "PUT", () => client.send(new sdk.PutObjectCommand({ ...params, Body, ContentLength: Body.length, ChecksumSHA256 })));
     }
+    const [{ client }, { Upload }] = await Promise.all([aws(), import("@aws-sdk/lib-storage")]);
     return writeOnce(Key, "multipart upload", () =>
       new Upload({
         client,
@@ -165,7 +169,8 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
       let body: Readable;
       let expected: number | undefined;
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+        const { sdk, client } = await aws();
+        const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key }));
         body = out.Body as Readable;
         expected = out.ContentLength;
       } catch (error) {
@@ -201,8 +206,9 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
   async function checkWritable(): Promise<void> {
     const Key = fullKey(".partkeeper/write-check");
     const Body = Buffer.from(`${JSON.stringify({ purpose: "partkeeper checks that it may write here before it detaches a partition" })}\n`);
+    const { sdk, client } = await aws();
     await writeOnce(Key, "write check (PUT)", () =>
-      client.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ContentType: "application/json", IfNoneMatch: "*" })),
+      client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ContentType: "application/json", IfNoneMatch: "*" })),
     );
   }
 
@@ -213,9 +219,10 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
     }
     if ((await head(key)) !== null) return "exists";
     const Body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+    const { sdk, client } = await aws();
     return writeOnce(Key, "PUT", () =>
       client.send(
-        new PutObjectCommand({
+        new sdk.PutObjectCommand({
           Bucket: bucket,
           Key,
           Body,
@@ -231,7 +238,8 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
     const Key = fullKey(key);
     let text: string;
     try {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      const { sdk, client } = await aws();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key }));
       text = await out.Body!.transformToString("utf8");
     } catch (error) {
       if (httpStatus(error) === 404) return null;
@@ -255,7 +263,7 @@ export function createS3Store(location: ArchiveLocation, options: S3StoreOptions
     getToFile,
     putJson,
     getJson,
-    close: () => client.destroy(),
+    close: () => client?.destroy(),
   });
 }
 
