@@ -18,14 +18,15 @@ export interface BenchServices {
 /**
  * Starts an embedded PostgreSQL in a fresh scratch directory `partkeeper-<name>-*` and, when
  * `buckets` are given, the local S3 server with those buckets, its SDK environment set on
- * `process.env` (as a user's AWS_ENDPOINT_URL_S3 would be). Cleans up itself if a start fails.
+ * `process.env` (as a user's AWS_ENDPOINT_URL_S3 would be). `postgres.binDir`: another server's bin directory
+ * (e.g. Debian's /usr/lib/postgresql/15/bin) instead of the embedded one. Cleans up itself if a start fails.
  */
-export async function startBenchServices(name: string, buckets?: ReadonlyArray<string>): Promise<BenchServices> {
+export async function startBenchServices(name: string, buckets?: ReadonlyArray<string>, postgres: { readonly binDir?: string } = {}): Promise<BenchServices> {
   const releasers = releaserStack();
   const root = await mkdtemp(path.join(os.tmpdir(), `partkeeper-${name}-`));
   releasers.push(() => rm(root, { recursive: true, force: true }));
   try {
-    const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false });
+    const pg = await startLocalPostgres(path.join(root, "pg"), { persistent: false, ...postgres });
     releasers.push(() => pg.stop());
     if (buckets) {
       const s3 = await startLocalS3(path.join(root, "s3"), [...buckets]);
