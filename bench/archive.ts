@@ -32,7 +32,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createClient, openJobContext, parseConfig, qualifiedName, restorePartition, runJob, silentLogger } from "@partkeeper/core";
+import { createClient, jobDefinition, openJobContext, parseConfig, qualifiedName, restorePartition, runJob, silentLogger } from "@partkeeper/core";
 import { exportToParquet } from "../packages/core/src/parquet/export-parquet.ts";
 import { startBenchServices } from "./local-services.ts";
 
@@ -98,6 +98,7 @@ try {
       relation: qualifiedName("public", "events_p2025_01"),
       columns: columnsRow!.columns,
       workDir,
+      memoryMb: jobDefinition("archive").memoryMb,
     });
     const ms = performance.now() - started;
     await rm(workDir, { recursive: true, force: true });
@@ -127,7 +128,9 @@ try {
   const traceStart = performance.now();
   // BENCH_TRACE=1 prints each recorded archive step with the ms since the job started.
   const logger = process.env.BENCH_TRACE === "1" ? { ...silentLogger, info: (message: string, fields?: object) => process.stderr.write(`${(performance.now() - traceStart).toFixed(0).padStart(6)} ms  ${message} ${JSON.stringify(fields ?? {})}\n`) } : silentLogger;
-  const { ctx, close } = await openJobContext({ databaseUrl: pg.url, env: process.env, config, logger, clock: () => new Date("2025-03-15T00:00:00Z") });
+  // The archive function's memory, as on Lambda: DuckDB's memory_limit follows it (duckdb-session.ts).
+  const memoryMb = jobDefinition("archive").memoryMb;
+  const { ctx, close } = await openJobContext({ databaseUrl: pg.url, env: process.env, config, logger, memoryMb, clock: () => new Date("2025-03-15T00:00:00Z") });
   releasers.push(close);
   const tempPeak = pollTreeBytes(ctx.workDir);
   const t2 = performance.now();
@@ -166,7 +169,7 @@ try {
       line(`export: COPY -> DuckDB -> Parquet, median of ${REPEATS}`, exportMs),
       ...(dump ? [line("pg_dump -Fc -t partition", dump.ms)] : ["pg_dump: skipped (set BENCH_PG_BIN to a bin directory with pg_dump)"]),
       line("archive job: detach+export+upload+verify+drop", archiveMs),
-      `  peak RSS of this process ${mb(peakRssBytes)} (job, DuckDB, S3 server), peak temporary disk of the job ${mb(archiveTempBytes)}`,
+      `  with the archive function's ${memoryMb} MB as DuckDB's memory base: peak RSS of this process ${mb(peakRssBytes)} (job, DuckDB, S3 server), peak temporary disk of the job ${mb(archiveTempBytes)}`,
       line("limit: COPY FROM STDIN (binary), with its PK", copyInMs, "1.00x"),
       line("restore, side table", sideTableMs, `${(copyInMs / sideTableMs).toFixed(2)}x binary COPY FROM`),
       line("restore, attach", attachMs, `${(copyInMs / attachMs).toFixed(2)}x binary COPY FROM`),
