@@ -17,6 +17,7 @@
  */
 import { builtinModules } from "node:module";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -35,6 +36,30 @@ const STAMP = path.join(DIST, "build.json");
  * static import of any of them: esbuild hoists it to the top of the bundle, loaded on every start.
  */
 const EXTERNAL = ["@duckdb/node-api", "@aws-sdk/*", "tsx", "tsx/*", "s3rver"];
+
+/**
+ * esbuild plugin: in partkeeper's own modules, `import.meta.url` (and `.dirname`, `.filename`) keep
+ * meaning the module's source file, not the bundle, as when tsx runs them: the demo's seed reads
+ * `new URL("./legacy-schema.sql", import.meta.url)` beside examples/record-history/seed.ts. The
+ * source's path is written relative to the bundle, so the checkout may move.
+ * @type {import("esbuild").Plugin}
+ */
+const sourceImportMeta = {
+  name: "source-import-meta",
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const source = await readFile(args.path, "utf8");
+      if (!source.includes("import.meta.")) return undefined;
+      const url = `new URL(${JSON.stringify(path.relative(DIST, args.path).split(path.sep).join("/"))}, import.meta.url)`;
+      const contents = source
+        .replaceAll("import.meta.url", `${url}.href`)
+        .replaceAll("import.meta.filename", `__pkFileURLToPath(${url})`)
+        .replaceAll("import.meta.dirname", `__pkPath.dirname(__pkFileURLToPath(${url}))`);
+      return { contents, loader: "ts" };
+    });
+  },
+};
 
 /** Files whose change needs a rebuild besides the ones esbuild reads: this script and the manifests. */
 const EXTRA_INPUTS = ["packages/cli/scripts/build.mjs", "packages/cli/package.json", "packages/core/package.json", "package-lock.json"];
@@ -87,8 +112,17 @@ export async function build() {
     target: "node20.19",
     outfile: ENTRY,
     external: EXTERNAL,
-    // CommonJS dependencies bundled into ESM call require() for Node's built-in modules.
-    banner: { js: 'import { createRequire as __pkCreateRequire } from "node:module";\nconst require = __pkCreateRequire(import.meta.url);' },
+    // CommonJS dependencies bundled into ESM call require() for Node's built-in modules; the other
+    // two serve sourceImportMeta.
+    banner: {
+      js: [
+        'import { createRequire as __pkCreateRequire } from "node:module";',
+        'import __pkPath from "node:path";',
+        'import { fileURLToPath as __pkFileURLToPath } from "node:url";',
+        "const require = __pkCreateRequire(import.meta.url);",
+      ].join("\n"),
+    },
+    plugins: [sourceImportMeta],
     legalComments: "none",
     metafile: true,
     write: false,
