@@ -30,8 +30,8 @@ export interface PartitionInfo {
   readonly bounds: PartitionBounds;
   /** `pg_class.reltuples`; -1 when never analyzed. */
   readonly rowEstimate: number;
-  /** `pg_total_relation_size`: heap, indexes and TOAST, bytes. */
-  readonly bytes: number;
+  /** `pg_total_relation_size`: heap, indexes and TOAST, bytes; null when read without sizes (ReadCatalogOptions). */
+  readonly bytes: number | null;
   /** An interrupted `DETACH ... CONCURRENTLY` left it pending (`pg_inherits.inhdetachpending`). */
   readonly detachPending: boolean;
   /** The partition is itself partitioned (sub-partitioning); checkManageable refuses a parent with any. */
