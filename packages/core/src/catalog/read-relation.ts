@@ -138,3 +138,18 @@ export async function relationBytes(sql: Sql, relation: QualifiedName): Promise<
     select coalesce(pg_total_relation_size(to_regclass(${quoteQualified(relation)})), 0)::float8 as bytes`;
   return row?.bytes ?? 0;
 }
+
+/**
+ * Locks one `CREATE TABLE ... PARTITION OF parent` takes on objects it creates and holds to the end
+ * of its transaction: the table, one index per index of `parent`, and a TOAST table and its index
+ * when a column may be stored out of line (`attstorage <> 'p'`, plain). 0 when `parent` does not exist.
+ */
+export async function newPartitionLocks(sql: Sql, parent: QualifiedName): Promise<number> {
+  const [row] = await sql<{ locks: number }[]>`
+    select case when p.oid is null then 0 else 1
+      + (select count(*)::int from pg_index x where x.indrelid = p.oid)
+      + case when exists (select 1 from pg_attribute a where a.attrelid = p.oid and a.attnum > 0 and not a.attisdropped
+                          and a.attstorage <> 'p' /* plain */) then 2 else 0 end end as locks
+    from (select to_regclass(${quoteQualified(parent)}) as oid) p`;
+  return row?.locks ?? 0;
+}

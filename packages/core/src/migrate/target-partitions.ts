@@ -3,19 +3,9 @@ import type { TablePolicy } from "../config/schema.ts";
 import type { Sql } from "../db/client.ts";
 import type { DdlStep } from "../db/ddl-executor.ts";
 import { displayName } from "../identifier.ts";
-import type { Action } from "../plan/actions.ts";
 import { checkManageable } from "../plan/check-manageable.ts";
 import { planFuturePartitions } from "../plan/plan-future-partitions.ts";
-import { createDefaultPartitionSql, createPartitionOfSql } from "../partitions/partition-ddl.ts";
-
-/** `CREATE TABLE ... PARTITION OF` for each planned create (none of them moves rows out of a default partition). */
-export function createPartitionsSql(creates: ReadonlyArray<Action>, parent = creates[0]?.parent): string[] {
-  return creates.flatMap((action) => {
-    if (action.kind === "create-partition") return [createPartitionOfSql(parent!, action.partition, action.bounds)];
-    if (action.kind === "create-default-partition") return [createDefaultPartitionSql(parent!, action.partition)];
-    return [];
-  });
-}
+import { createPartitionsSql } from "../partitions/partition-ddl.ts";
 
 /**
  * The step creating what a migration's target parent lacks to hold rows from the partition key
@@ -32,7 +22,7 @@ export async function targetPartitionsStep(
   lowestKeySql: ((keyColumn: string) => string) | null,
   now: Date,
 ): Promise<DdlStep | null> {
-  const snapshot = await readCatalog(sql, [{ name: policy.parent, wantMaxKey: policy.strategy === "range-integer" }]);
+  const snapshot = await readCatalog(sql, [{ name: policy.parent, wantMaxKey: policy.strategy === "range-integer" }], { sizes: false });
   const parent = snapshot.parents[0];
   if (!parent) return null;
   checkManageable(policy, parent);

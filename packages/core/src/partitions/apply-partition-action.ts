@@ -10,10 +10,12 @@ import type {
 import {
   createDefaultPartitionSql,
   createPartitionOfSql,
+  createPartitionsSql,
   createPartitionViaDefaultSql,
   dropTableSql,
   MOVE_STATEMENT,
 } from "./partition-ddl.ts";
+import type { PlainCreate } from "./create-batches.ts";
 import { detachPartition } from "./detach-partition.ts";
 
 export interface PartitionActionResult {
@@ -79,4 +81,21 @@ export async function applyPartitionAction(
       throw new Error(`unknown action ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * Creates `creates`, plain creates of one parent (create-batches.ts), in ONE transaction: one step
+ * through the executor (lock_timeout, retries), so all of them exist afterwards or none. Its
+ * statements are one `CREATE TABLE ... PARTITION OF` per create, in order. The first takes ACCESS
+ * EXCLUSIVE on the parent (as any CREATE TABLE ... PARTITION OF does), held to the commit: reads of
+ * the parent wait for the whole batch, so batches stay small (createBatches).
+ * Throws what the executor throws; the transaction is rolled back.
+ */
+export async function applyCreateBatch(exec: DdlExecutor, creates: ReadonlyArray<PlainCreate>): Promise<void> {
+  const first = creates[0]!;
+  await exec.run({
+    description: `create ${creates.length} partitions of ${displayName(first.parent)}: ${displayName(first.partition)} .. ${displayName(creates.at(-1)!.partition)}`,
+    statements: createPartitionsSql(creates),
+    transaction: true,
+  });
 }

@@ -1,6 +1,7 @@
 import type { PartitionBounds } from "../catalog/types.ts";
 import { literal, quoteIdent, quoteQualified } from "../db/sql-text.ts";
 import type { QualifiedName } from "../identifier.ts";
+import type { Action } from "../plan/actions.ts";
 
 /**
  * Pure SQL generators for partition DDL; exact output is unit-tested (STYLE.md rule 14).
@@ -39,6 +40,15 @@ export function createPartitionOfSql(parent: QualifiedName, partition: Qualified
 /** `CREATE TABLE "s"."p_default" PARTITION OF "s"."parent" DEFAULT` */
 export function createDefaultPartitionSql(parent: QualifiedName, partition: QualifiedName): string {
   return `CREATE TABLE ${quoteQualified(partition)} PARTITION OF ${quoteQualified(parent)} DEFAULT`;
+}
+
+/** `CREATE TABLE ... PARTITION OF` for each planned create (none of them moves rows out of a default partition). */
+export function createPartitionsSql(creates: ReadonlyArray<Action>, parent = creates[0]?.parent): string[] {
+  return creates.flatMap((action) => {
+    if (action.kind === "create-partition") return [createPartitionOfSql(parent!, action.partition, action.bounds)];
+    if (action.kind === "create-default-partition") return [createDefaultPartitionSql(parent!, action.partition)];
+    return [];
+  });
 }
 
 /** The WHERE condition selecting a partition's rows by its key (range upper bound exclusive). */

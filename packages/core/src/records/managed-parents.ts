@@ -47,9 +47,20 @@ export async function recordManagedParents(sql: Sql, policies: ReadonlyArray<Tab
   });
 }
 
-/** Records a range-integer parent's max(key) as the maintain run saw it (the views' "current" partition). */
-export async function recordMaxKey(sql: Sql, parent: QualifiedName, maxKey: string | null): Promise<void> {
-  await sql`update partkeeper.managed_parent set max_key = ${maxKey}::numeric where parent_schema = ${parent.schema} and parent_name = ${parent.name}`;
+/** A range-integer parent's max(key) as a maintain run saw it (text, as Postgres prints it; null: no rows). */
+export interface MaxKeyRecord {
+  readonly parent: QualifiedName;
+  readonly maxKey: string | null;
+}
+
+/** Records range-integer parents' max(key) (the views' "current" partition), in one statement. */
+export async function recordMaxKeys(sql: Sql, records: ReadonlyArray<MaxKeyRecord>): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map((r) => ({ schema: r.parent.schema, name: r.parent.name, max_key: r.maxKey }));
+  await sql`
+    update partkeeper.managed_parent m set max_key = r.max_key::numeric
+    from jsonb_to_recordset(${sql.json(rows)}) as r(schema text, name text, max_key text)
+    where m.parent_schema = r.schema and m.parent_name = r.name`;
 }
 
 /** One parent's outcome in a job run. */

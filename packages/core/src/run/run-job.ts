@@ -1,22 +1,28 @@
 import { archivePartition, type ArchiveOutcome } from "../archive/archive-partition.ts";
-import { readCatalog } from "../catalog/read-catalog.ts";
-import type { TablePolicy } from "../config/schema.ts";
+import { countDefaultPartitionRows, defaultPartitionOf, defaultPartitionRows } from "../catalog/default-partition-rows.ts";
+import { readCatalog, type CatalogRequest } from "../catalog/read-catalog.ts";
+import { newPartitionLocks } from "../catalog/read-relation.ts";
+import type { ParentInfo } from "../catalog/types.ts";
+import type { Config, TablePolicy } from "../config/schema.ts";
 import { archivePrefixOf, selectTables } from "../config/select-tables.ts";
 import { locateArchive } from "../archive/archive-keys.ts";
 import type { JobContext } from "../context.ts";
-import { jobDdlExecutor } from "../db/ddl-executor.ts";
+import type { Sql } from "../db/client.ts";
+import { jobDdlExecutor, type DdlExecutor } from "../db/ddl-executor.ts";
+import { lockBudget } from "../db/lock-budget.ts";
 import { migrate } from "../db/migrate.ts";
-import { withParentLock } from "../db/parent-lock.ts";
-import { displayName, type QualifiedName } from "../identifier.ts";
-import { applyPartitionAction } from "../partitions/apply-partition-action.ts";
+import { withParentLock, withParentLocks } from "../db/parent-lock.ts";
+import { LockTimeoutError } from "../errors.ts";
+import { displayName, sameName, type QualifiedName } from "../identifier.ts";
+import { applyCreateBatch, applyPartitionAction } from "../partitions/apply-partition-action.ts";
+import { createBatches, isPlainCreate, type PlainCreate } from "../partitions/create-batches.ts";
 import type { Action } from "../plan/actions.ts";
-import { planAll, type PlanWhich } from "../plan/plan-all.ts";
+import { planAll, type PlanRecords, type PlanWhich } from "../plan/plan-all.ts";
 import { readMigrationRecords } from "../records/data-migrations.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
-import { recordManagedParents, recordMaxKey, recordParentRuns } from "../records/managed-parents.ts";
+import { recordManagedParents, recordMaxKeys, recordParentRuns, type MaxKeyRecord } from "../records/managed-parents.ts";
 import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
-import { defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
 /** Which part of the lifecycle to run: one scheduled job, or `lifecycle` (maintain then archive). */
@@ -70,8 +76,13 @@ export interface JobSummary {
 
 /**
  * Runs one job over every configured parent (STYLE.md rule 11: per-parent results, keep going).
- * Per parent: take the advisory lock, read the catalog, plan, apply each action in order. A parent
- * whose action fails stops there (later actions may depend on it) and is reported failed.
+ * Parents go in chunks of lockBudget (half of max_locks_per_transaction): the chunk's advisory locks
+ * in one statement, one catalog read (no sizes) and one plan for all of it (surveyParents); a parent
+ * with nothing to do is finished there. A parent with work is then run on its own (runParent): take
+ * its advisory lock, read its catalog, plan, apply the actions in order, consecutive plain creates
+ * several per transaction. A parent whose action fails stops that group of actions there (later
+ * ones may depend on it) and is reported failed. The run's records (the job run and its summary,
+ * one outcome per parent, range-integer max keys) are written once, at the end.
  * Never throws for a parent's failure; throws only when the database cannot be reached at all, or
  * ConfigError (before any SQL) when `only` names a table that is not in the config.
  */
@@ -86,28 +97,12 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     await recordManagedParents(ctx.sql, policies, options.only === undefined);
   }
 
+  const run: ParentRun = { ctx, job: options.job, now: started, which, dryRun: options.dryRun, jobRunId, lockBudget: await lockBudget(ctx.sql), maxKeys: [] };
   const parents: ParentResult[] = [];
-  for (const policy of policies) {
-    const parent = policy.parent;
-    const log = { job: options.job, parent: displayName(parent) };
-    const run = () => runParent(ctx, policy, started, which, options.dryRun, jobRunId);
-    try {
-      if (options.dryRun) {
-        parents.push(await run());
-        continue;
-      }
-      const locked = await withParentLock(ctx.sql, parent, run);
-      if (locked.acquired) {
-        parents.push(locked.value);
-      } else {
-        const message = `skipped: another partkeeper run is working on ${displayName(parent)} (${locked.holder})`;
-        ctx.logger.warn(message, log);
-        parents.push({ parent, status: "skipped", message, actions: [] });
-      }
-    } catch (error) {
-      ctx.logger.error("parent failed", { ...log, error: (error as Error).message });
-      parents.push({ parent, status: "failed", message: (error as Error).message, actions: [] });
-    }
+  for (let first = 0; first < policies.length; first += run.lockBudget) {
+    const chunk = policies.slice(first, first + run.lockBudget);
+    const surveyed = await surveyParents(run, chunk);
+    for (const [i, policy] of chunk.entries()) parents.push(surveyed[i] ?? (await runParentLocked(run, policy)));
   }
 
   const summary: JobSummary = {
@@ -125,8 +120,24 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     await finishJobRun(ctx.sql, jobRunId, { ok: summary.ok, summary, error });
     const outcomes = parents.map((p) => ({ parent: p.parent, status: p.status, error: p.status === "failed" ? p.message : null }));
     for (const job of options.job === "lifecycle" ? LIFECYCLE_JOBS : [options.job]) await recordParentRuns(ctx.sql, jobRunId, job, outcomes);
+    await recordMaxKeys(ctx.sql, run.maxKeys);
   }
   return summary;
+}
+
+/** What every parent of one run shares. */
+interface ParentRun {
+  readonly ctx: JobContext;
+  readonly job: JobSelection;
+  /** The run's start: the planner's `now`. */
+  readonly now: Date;
+  readonly which: PlanWhich;
+  readonly dryRun: boolean;
+  readonly jobRunId: number | null;
+  /** Objects locked at once at most (db/lock-budget.ts): parents per chunk, locks per create batch. */
+  readonly lockBudget: number;
+  /** Range-integer parents' max(key) as planned, recorded once at the end of a run that is not a dry run. */
+  readonly maxKeys: MaxKeyRecord[];
 }
 
 /** The parts of the plan a selection applies, as the job catalog says (`lifecycle`: those of every lifecycle job). */
@@ -136,26 +147,119 @@ function planParts(selection: JobSelection): PlanWhich {
   return { future: parts.some((p) => p.future), expired: parts.some((p) => p.expired) };
 }
 
-async function runParent(
-  ctx: JobContext,
-  policy: TablePolicy,
-  now: Date,
-  which: PlanWhich,
-  dryRun: boolean,
-  jobRunId: number | null,
-): Promise<ParentResult> {
-  const name = policy.parent;
-  const snapshot = await readCatalog(ctx.sql, [{ name, wantMaxKey: policy.strategy === "range-integer" }]);
-  const records = {
-    unfinishedArchives: which.expired ? await readUnfinishedArchives(ctx.sql) : [],
-    finalizedMigrations: which.expired ? await finalizedMigrations(ctx) : new Set<string>(),
+const catalogRequest = (policy: TablePolicy): CatalogRequest => ({ name: policy.parent, wantMaxKey: policy.strategy === "range-integer" });
+
+/** What the planner reads of partkeeper's records; only the expiring part needs any. */
+async function planRecords(sql: Sql, config: Config, which: PlanWhich): Promise<PlanRecords> {
+  if (!which.expired) return { unfinishedArchives: [], finalizedMigrations: new Set() };
+  return { unfinishedArchives: await readUnfinishedArchives(sql), finalizedMigrations: await finalizedMigrations(sql, config) };
+}
+
+/**
+ * The set-based pass over a chunk of parents: their advisory locks in one statement (none in a dry
+ * run), one catalog read and one plan for all of them. A parent another runner holds is skipped, one
+ * that cannot be planned fails, and one with nothing to do is finished here: its partitions ahead
+ * from the snapshot, its default partition's rows counted with the chunk's in one statement, its
+ * max(key) kept for the run's records. So a pass over parents with nothing to do costs a few
+ * statements per chunk, not several per parent (issue 8). A parent with work gets null: runParent
+ * applies it under its own lock from its own catalog read, so a long action (an archive) holds only
+ * its parent's lock. When the pass fails (a read error, a default partition dropped meanwhile) every
+ * parent of the chunk gets null and is run on its own, so an error fails only its parent. The pass
+ * only reads: nothing it did needs undoing.
+ */
+async function surveyParents(run: ParentRun, chunk: ReadonlyArray<TablePolicy>): Promise<Array<ParentResult | null>> {
+  const { ctx } = run;
+  const survey = async (holders: ReadonlyArray<string | null>, sql: Sql): Promise<Array<ParentResult | null>> => {
+    const locked = chunk.filter((_, i) => holders[i] === null);
+    const snapshot = await readCatalog(sql, locked.map(catalogRequest), { sizes: false });
+    const plans = planAll({ ...ctx.config, tables: locked }, snapshot, await planRecords(sql, ctx.config, run.which), run.now, run.which);
+    const results: Array<ParentResult | null> = [];
+    const idle: Array<{ index: number; policy: TablePolicy; info: ParentInfo }> = [];
+    let planned = 0; // planAll returns the plans of `locked`, in its order
+    for (const [i, policy] of chunk.entries()) {
+      const holder = holders[i] ?? null;
+      if (holder !== null) {
+        results.push(skipped(run, policy.parent, holder));
+        continue;
+      }
+      const plan = plans[planned++]!;
+      if (plan.error) results.push({ parent: policy.parent, status: "failed", message: plan.error.message, actions: [] });
+      else if (plan.waitingFor) results.push({ parent: policy.parent, status: "ok", message: plan.waitingFor, actions: [] });
+      else {
+        results.push(null);
+        if (plan.actions.length === 0) idle.push({ index: i, policy, info: snapshot.parents.find((p) => sameName(p.parent, policy.parent))! });
+      }
+    }
+    const counted = run.dryRun || !run.which.future ? [] : idle.flatMap(({ index, info }) => {
+      const partition = defaultPartitionOf(info, []);
+      return partition ? [{ index, partition }] : [];
+    });
+    const rows = await countDefaultPartitionRows(sql, counted.map((c) => c.partition));
+    const rowsOf = new Map(counted.map((c, k) => [c.index, rows[k]!]));
+    for (const { index, policy, info } of idle) {
+      if (!run.dryRun && policy.strategy === "range-integer") run.maxKeys.push({ parent: policy.parent, maxKey: info.maxKey });
+      results[index] = finished(run, policy, info, [], rowsOf.get(index) ?? null);
+    }
+    return results;
   };
-  const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, records, now, which);
+  try {
+    return run.dryRun ? await survey(chunk.map(() => null), ctx.sql) : await withParentLocks(ctx.sql, chunk.map((p) => p.parent), survey);
+  } catch (error) {
+    ctx.logger.warn("set-based pass over parents failed; running them one by one", { job: run.job, parents: chunk.length, error: (error as Error).message });
+    return chunk.map(() => null);
+  }
+}
+
+/** A parent another runner holds: not an error (DESIGN rule 2), but said. */
+function skipped(run: ParentRun, parent: QualifiedName, holder: string): ParentResult {
+  const message = `skipped: another partkeeper run is working on ${displayName(parent)} (${holder})`;
+  run.ctx.logger.warn(message, { job: run.job, parent: displayName(parent) });
+  return { parent, status: "skipped", message, actions: [] };
+}
+
+/**
+ * The result of a parent whose actions all went through: with, for a maintain run that is not a dry
+ * run, the range partitions ahead (from the snapshot plus what was applied) and the rows in its default partition.
+ */
+function finished(run: ParentRun, policy: TablePolicy, info: ParentInfo, outcomes: ReadonlyArray<ActionOutcome>, defaultRows: number | null): ParentResult {
+  const parent = policy.parent;
+  if (run.dryRun || !run.which.future) return { parent, status: "ok", actions: outcomes };
+  // Only what was applied: deferred creates (deadline) neither count as ahead nor exist to be counted.
+  const applied = outcomes.filter((o) => o.status === "applied").map((o) => o.action);
+  const ahead = partitionsAhead(policy, info, applied, run.now);
+  return {
+    parent,
+    status: "ok",
+    actions: outcomes,
+    ...(ahead === null ? {} : { partitionsAhead: ahead }),
+    ...(defaultRows === null ? {} : { defaultPartitionRows: defaultRows }),
+  };
+}
+
+/** runParent under the parent's advisory lock (none in a dry run); a failure is the parent's result, never thrown. */
+async function runParentLocked(run: ParentRun, policy: TablePolicy): Promise<ParentResult> {
+  const parent = policy.parent;
+  const work = () => runParent(run, policy);
+  try {
+    if (run.dryRun) return await work();
+    const locked = await withParentLock(run.ctx.sql, parent, work);
+    return locked.acquired ? locked.value : skipped(run, parent, locked.holder);
+  } catch (error) {
+    run.ctx.logger.error("parent failed", { job: run.job, parent: displayName(parent), error: (error as Error).message });
+    return { parent, status: "failed", message: (error as Error).message, actions: [] };
+  }
+}
+
+async function runParent(run: ParentRun, policy: TablePolicy): Promise<ParentResult> {
+  const { ctx, dryRun } = run;
+  const name = policy.parent;
+  const snapshot = await readCatalog(ctx.sql, [catalogRequest(policy)], { sizes: false });
+  const [plan] = planAll({ ...ctx.config, tables: [policy] }, snapshot, await planRecords(ctx.sql, ctx.config, run.which), run.now, run.which);
   if (!plan) throw new Error(`no plan for ${displayName(name)}`);
   if (plan.error) return { parent: name, status: "failed", message: plan.error.message, actions: [] };
   if (plan.waitingFor) return { parent: name, status: "ok", message: plan.waitingFor, actions: [] };
   const info = snapshot.parents[0]!;
-  if (!dryRun && policy.strategy === "range-integer") await recordMaxKey(ctx.sql, name, info.maxKey);
+  if (!dryRun && policy.strategy === "range-integer") run.maxKeys.push({ parent: name, maxKey: info.maxKey });
 
   const exec = jobDdlExecutor(ctx, dryRun);
   const outcomes: ActionOutcome[] = [];
@@ -164,44 +268,97 @@ async function runParent(
   const groupOf = (a: Action) => (a.kind === "create-partition" || a.kind === "create-default-partition" ? "future" : "expired");
   const failedGroups = new Set<string>();
   let firstFailure: string | null = null;
-  for (const [index, action] of plan.actions.entries()) {
-    if (failedGroups.has(groupOf(action))) continue;
+  const steps = createBatches(plan.actions, await createsPerTransaction(run, plan.actions, name));
+  for (const [index, step] of steps.entries()) {
+    if (failedGroups.has(groupOf(step[0]!))) continue;
     if (!dryRun && ctx.clock().getTime() > ctx.deadline) {
-      for (const rest of plan.actions.slice(index)) outcomes.push({ action: rest, status: "deferred", statements: [], durationMs: 0 });
-      ctx.logger.warn("deadline reached; the rest continues on the next run", { parent: displayName(name), deferred: plan.actions.length - index });
+      const rest = steps.slice(index).flat();
+      for (const action of rest) outcomes.push({ action, status: "deferred", statements: [], durationMs: 0 });
+      ctx.logger.warn("deadline reached; the rest continues on the next run", { parent: displayName(name), deferred: rest.length });
       break;
     }
-    const firstStep = exec.log.length;
-    const startedMs = Date.now();
-    const statements = () => exec.log.slice(firstStep).flatMap((s) => s.statements);
-    try {
-      const result =
-        action.kind === "archive-partition"
-          ? { archive: (await archivePartition(ctx, exec, info, action, locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive"), jobRunId)) ?? undefined }
-          : await applyPartitionAction(exec, info, action);
-      outcomes.push({ action, status: dryRun ? "planned" : "applied", statements: statements(), ...result, durationMs: Date.now() - startedMs });
-      ctx.logger.info(dryRun ? "planned" : "applied", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });
-    } catch (error) {
-      const message = (error as Error).message;
-      outcomes.push({ action, status: "failed", statements: statements(), error: message, errorName: (error as Error).name, durationMs: Date.now() - startedMs });
-      ctx.logger.error("action failed", { parent: displayName(name), action: action.kind, partition: displayName(action.partition), error: message });
-      failedGroups.add(groupOf(action));
-      firstFailure ??= `${action.kind} ${displayName(action.partition)}: ${message}`;
+    const stepOutcomes = step.length > 1 ? await applyBatch(run, exec, policy, info, step as ReadonlyArray<PlainCreate>) : [await applyAction(run, exec, policy, info, step[0]!)];
+    outcomes.push(...stepOutcomes);
+    const failure = stepOutcomes.find((o) => o.status === "failed");
+    if (failure) {
+      failedGroups.add(groupOf(failure.action));
+      firstFailure ??= `${failure.action.kind} ${displayName(failure.action.partition)}: ${failure.error}`;
     }
   }
   if (firstFailure !== null) return { parent: name, status: "failed", message: firstFailure, actions: outcomes };
-  if (dryRun || !which.future) return { parent: name, status: "ok", actions: outcomes };
-  // Only what was applied: deferred creates (deadline) neither count as ahead nor exist to be counted.
   const applied = outcomes.filter((o) => o.status === "applied").map((o) => o.action);
-  const ahead = partitionsAhead(policy, info, applied, now);
-  const rows = await defaultPartitionRows(ctx.sql, info, applied);
-  return {
-    parent: name,
-    status: "ok",
-    actions: outcomes,
-    ...(ahead === null ? {} : { partitionsAhead: ahead }),
-    ...(rows === null ? {} : { defaultPartitionRows: rows }),
-  };
+  const rows = dryRun || !run.which.future ? null : await defaultPartitionRows(ctx.sql, info, applied);
+  return finished(run, policy, info, outcomes, rows);
+}
+
+/**
+ * How many plain creates of `parent` share a transaction: as many as the lock budget holds, each
+ * holding newPartitionLocks until the commit; 1 when `actions` has fewer than two (no read then).
+ */
+async function createsPerTransaction(run: ParentRun, actions: ReadonlyArray<Action>, parent: QualifiedName): Promise<number> {
+  if (actions.filter(isPlainCreate).length < 2) return 1;
+  return Math.max(1, Math.floor(run.lockBudget / Math.max(1, await newPartitionLocks(run.ctx.sql, parent))));
+}
+
+/** Applies one action (through the executor: a dry run only records it); a failure is its outcome, never thrown. */
+async function applyAction(run: ParentRun, exec: DdlExecutor, policy: TablePolicy, info: ParentInfo, action: Action): Promise<ActionOutcome> {
+  const { ctx, dryRun } = run;
+  const parent = displayName(policy.parent);
+  const firstStep = exec.log.length;
+  const startedMs = Date.now();
+  const statements = () => exec.log.slice(firstStep).flatMap((s) => s.statements);
+  try {
+    const result =
+      action.kind === "archive-partition"
+        ? { archive: (await archivePartition(ctx, exec, info, action, locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive"), run.jobRunId)) ?? undefined }
+        : await applyPartitionAction(exec, info, action);
+    ctx.logger.info(dryRun ? "planned" : "applied", { parent, action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });
+    return { action, status: dryRun ? "planned" : "applied", statements: statements(), ...result, durationMs: Date.now() - startedMs };
+  } catch (error) {
+    const message = (error as Error).message;
+    ctx.logger.error("action failed", { parent, action: action.kind, partition: displayName(action.partition), error: message });
+    return { action, status: "failed", statements: statements(), error: message, errorName: (error as Error).name, durationMs: Date.now() - startedMs };
+  }
+}
+
+/**
+ * Applies plain creates in one transaction (applyCreateBatch), with the outcomes one by one would
+ * have had: each applied (sharing the batch's time equally); or, when the batch's lock waits ran out
+ * (LockTimeoutError: only its first CREATE waits, for the parent's lock), the first failed with that
+ * error and the rest not tried, as the group stops there; or, on any other error, the batch rolled
+ * back and its creates applied one by one up to the failing one, so the failure is pinned to its
+ * create and the creates before it exist. Nothing is created twice: a rolled-back batch left nothing.
+ */
+async function applyBatch(run: ParentRun, exec: DdlExecutor, policy: TablePolicy, info: ParentInfo, creates: ReadonlyArray<PlainCreate>): Promise<ActionOutcome[]> {
+  const { ctx, dryRun } = run;
+  const parent = displayName(info.parent);
+  const firstStep = exec.log.length;
+  const startedMs = Date.now();
+  try {
+    await applyCreateBatch(exec, creates);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof LockTimeoutError) {
+      const action = creates[0]!;
+      ctx.logger.error("action failed", { parent, action: action.kind, partition: displayName(action.partition), error: message });
+      const statements = exec.log[firstStep]?.statements.slice(0, 1) ?? [];
+      return [{ action, status: "failed", statements, error: message, errorName: error.name, durationMs: Date.now() - startedMs }];
+    }
+    ctx.logger.warn("batch of creates failed; applying them one by one", { parent, creates: creates.length, error: message });
+    const outcomes: ActionOutcome[] = [];
+    for (const action of creates) {
+      const outcome = await applyAction(run, exec, policy, info, action);
+      outcomes.push(outcome);
+      if (outcome.status === "failed") break;
+    }
+    return outcomes;
+  }
+  const statements = exec.log[firstStep]!.statements;
+  const durationMs = (Date.now() - startedMs) / creates.length;
+  return creates.map((action, i) => {
+    ctx.logger.info(dryRun ? "planned" : "applied", { parent, action: action.kind, partition: displayName(action.partition), durationMs });
+    return { action, status: dryRun ? "planned" : "applied", statements: [statements[i]!], durationMs };
+  });
 }
 
 /**
@@ -234,8 +391,8 @@ function emitMetrics(ctx: JobContext, summary: JobSummary, which: PlanWhich): vo
 }
 
 /** Ids of the config's transform migrations that are finalized (their targets may be archived). */
-async function finalizedMigrations(ctx: JobContext): Promise<ReadonlySet<string>> {
-  if (!ctx.config.migrations.some((m) => m.kind === "transform")) return new Set();
-  const records = await readMigrationRecords(ctx.sql);
+async function finalizedMigrations(sql: Sql, config: Config): Promise<ReadonlySet<string>> {
+  if (!config.migrations.some((m) => m.kind === "transform")) return new Set();
+  const records = await readMigrationRecords(sql);
   return new Set([...records.values()].filter((r) => r.state === "finalized").map((r) => r.id));
 }

@@ -7,7 +7,7 @@ import type { Action } from "../../plan/actions.ts";
 import { createCaptureSql, drainSql, dropCaptureSql, dropCaptureTriggerSql, installCaptureTriggerSql, type Drain } from "../capture.ts";
 import { forwardCapture, reverseCapture, type PartitionTableLayout } from "./layout.ts";
 import { keyTextArray } from "../key-sql.ts";
-import { createPartitionsSql } from "../target-partitions.ts";
+import { createPartitionsSql } from "../../partitions/partition-ddl.ts";
 
 /**
  * Pure SQL of the partition-table migration's steps (exact output unit-tested). The copy gets what
