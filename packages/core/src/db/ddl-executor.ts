@@ -16,6 +16,12 @@ export interface DdlStep {
   /** REPEATABLE READ: every statement of the step sees one snapshot (a capture drain relies on it). */
   readonly isolation?: "repeatable read";
   /**
+   * Send a transaction step's statements as one message (simple query protocol): one round trip
+   * instead of one per statement, for many statements whose row counts are not needed (a batch of
+   * `CREATE TABLE ... PARTITION OF`). The result is then empty.
+   */
+  readonly oneMessage?: boolean;
+  /**
    * The step locks several tables the application writes, in an order the application's
    * transactions need not share, with a first `LOCK TABLE ... NOWAIT`: waiting for the second table
    * while holding the first would deadlock with a writer that holds the second and waits for the
@@ -136,7 +142,8 @@ export class DdlExecutor {
       return sql.begin(step.isolation ? `isolation level ${step.isolation}` : "", async (tx) => {
         await tx`select set_config('lock_timeout', ${timeout}, true)`;
         const counts: number[] = [];
-        for (const statement of step.statements) counts.push((await tx.unsafe(statement)).count);
+        if (step.oneMessage) await tx.unsafe(step.statements.join(";\n"));
+        else for (const statement of step.statements) counts.push((await tx.unsafe(statement)).count);
         if (inTransaction) await inTransaction(tx as unknown as Sql);
         return counts;
       });

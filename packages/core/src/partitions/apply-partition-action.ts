@@ -86,7 +86,7 @@ export async function applyPartitionAction(
 /**
  * Creates `creates`, plain creates of one parent (create-batches.ts), in ONE transaction: one step
  * through the executor (lock_timeout, retries), so all of them exist afterwards or none. Its
- * statements are one `CREATE TABLE ... PARTITION OF` per create, in order. The first takes ACCESS
+ * statements are one `CREATE TABLE ... PARTITION OF` per create, in order, sent in one message. The first takes ACCESS
  * EXCLUSIVE on the parent (as any CREATE TABLE ... PARTITION OF does), held to the commit: reads of
  * the parent wait for the whole batch, so batches stay small (createBatches).
  * Throws what the executor throws; the transaction is rolled back.
@@ -97,5 +97,6 @@ export async function applyCreateBatch(exec: DdlExecutor, creates: ReadonlyArray
     description: `create ${creates.length} partitions of ${displayName(first.parent)}: ${displayName(first.partition)} .. ${displayName(creates.at(-1)!.partition)}`,
     statements: createPartitionsSql(creates),
     transaction: true,
+    oneMessage: true,
   });
 }
