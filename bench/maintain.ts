@@ -14,14 +14,16 @@
  *
  * Every round of create, and every size of no-op, runs in a fresh database (partkeeper's schema
  * migrated, pg_partman created) holding both tools' parents, schema `pk` for partkeeper and `pm` for
- * pg_partman, dropped after (dropping the database is far quicker than dropping its partitions).
+ * pg_partman (and `lim` for the limit).
  *
  * create (`--create-parents`, 200): fresh empty parents for each tool; partkeeper's maintain job
  *   creates their partitions (openJobContext + runJob + close, in this process), against
  *   `partman.create_parent(..., 'native', 'daily', p_premake := 30, p_start_partition := today)` once
- *   per parent on one connection. Which tool goes first alternates between rounds.
+ *   per parent on one connection, and against the limit: the same CREATE statements as plain SQL, a
+ *   parent per transaction. Which goes first rotates between rounds; `sync` before each (untimed).
  * no-op (`--parents`, 200 and 1,000): per size, parents with every partition in place (partkeeper's
- *   made by a maintain run, pg_partman's by create_parent); then, interleaved, partkeeper's maintain
+ *   made by a maintain run, pg_partman's by create_parent), `vacuum analyze`, one untimed warm-up
+ *   round (printed); then, interleaved, partkeeper's maintain
  *   job (nothing to do), its dry run (catalog read and plan only), `partman.run_maintenance()` and
  *   `CALL partman.run_maintenance_proc()`. Each run is checked to have created nothing.
  *
@@ -29,6 +31,7 @@
  * ratios are partkeeper's time over pg_partman's (issue 8's goal: at most 0.5x; no-op over 1,000
  * parents under 2 s).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -46,7 +49,7 @@ const { values: args } = parseArgs({
     postgres: { type: "string", default: "auto" },
   },
 });
-const noopSizes = args.parents.split(",").map(Number);
+const noopSizes = args.parents.split(",").filter((n) => n.trim() !== "").map(Number);
 const createParents = Number(args["create-parents"]);
 const premake = Number(args.premake);
 const rounds = Number(args.rounds);
@@ -87,8 +90,9 @@ async function createParentTables(sql: Sql, schema: string, n: number): Promise<
 
 /**
  * A fresh database for one round or size, with partkeeper's schema (as after a first deployment: no
- * measured run migrates it) and pg_partman; dropped after, which is much faster than dropping
- * thousands of partitions. Returns its URL and a client on it.
+ * measured run migrates it) and pg_partman. Never dropped during the run (the cluster goes at the
+ * end): dropping one unlinks tens of thousands of files, and the disk's work on them slowed the
+ * next rounds' creates by up to 2x.
  */
 async function withDatabase(admin: Sql, serverUrl: string, name: string, partman: boolean, work: (url: string, sql: Sql) => Promise<void>): Promise<void> {
   await admin.unsafe(`create database ${name}`);
@@ -104,7 +108,6 @@ async function withDatabase(admin: Sql, serverUrl: string, name: string, partman
     await work(url.toString(), sql);
   } finally {
     await sql.end({ timeout: 5 });
-    await admin.unsafe(`drop database ${name} with (force)`);
   }
 }
 
@@ -143,6 +146,38 @@ function checkSummary(summary: JobSummary, expectedActions: number): void {
   if (actions !== expectedActions) throw new Error(`partkeeper: ${actions} actions, expected ${expectedActions}`);
 }
 
+/**
+ * The limit for create: partkeeper's own statements (one `CREATE TABLE ... PARTITION OF` per
+ * partition, the default partition last) sent as plain SQL, all of a parent's in one transaction, on
+ * one connection: what the server needs to make these partitions, without a plan, a lock_timeout or a record.
+ */
+async function plainSqlCreate(sql: Sql, schema: string, n: number): Promise<number> {
+  const now = new Date();
+  const day = (k: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + k)).toISOString().slice(0, 10);
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const parent = `${schema}.${tableName(i)}`;
+    const statements = Array.from({ length: premake + 1 }, (_, k) => {
+      const suffix = day(k).replaceAll("-", "_");
+      return `create table ${parent}_p${suffix} partition of ${parent} for values from ('${day(k)} 00:00:00+00') to ('${day(k + 1)} 00:00:00+00')`;
+    });
+    statements.push(`create table ${parent}_default partition of ${parent} default`);
+    await sql.begin(async (tx) => {
+      for (const statement of statements) await tx.unsafe(statement);
+    });
+  }
+  return performance.now() - started;
+}
+
+/**
+ * Waits for the kernel to write back what earlier rounds left (a dropped database is thousands of
+ * unlinked files): on this machine's virtual disk, writeback running under a measured round slowed
+ * it by up to 2x, whichever tool it was.
+ */
+function settle(): void {
+  execFileSync("sync");
+}
+
 /** create_parent for every parent of `schema`, one call each (each its own transaction), as a user would script it. */
 async function partmanCreate(sql: Sql, schema: string, n: number): Promise<number> {
   const start = today();
@@ -176,7 +211,7 @@ function printRows(title: string, rows: ReadonlyArray<Row>, ratios: ReadonlyArra
   out(title);
   const by = new Map(rows.map((r) => [r.name, r]));
   for (const r of rows) {
-    if (r.error) out(`  ${r.name.padEnd(58)} FAILED: ${r.error}`);
+    if (r.error) out(`  ${r.name.padEnd(58)} FAILED: ${r.error.split("\n")[0]}`);
     else out(`  ${r.name.padEnd(58)} ${secs(median(r.runs)).padStart(9)}   runs ${r.runs.map(secs).join(", ")}`);
   }
   for (const [a, b] of ratios) {
@@ -196,6 +231,7 @@ const PK_PLAN = "partkeeper maintain --dry-run (catalog read and plan)";
 const PM_CREATE = "pg_partman create_parent x parents";
 const PM_RUN = "pg_partman run_maintenance()";
 const PM_PROC = "pg_partman CALL run_maintenance_proc()";
+const LIMIT_CREATE = "limit: the same CREATE statements as plain SQL";
 
 async function benchCreate(admin: Sql, serverUrl: string, partman: boolean): Promise<void> {
   const rows = new Map<string, Row>();
@@ -206,6 +242,11 @@ async function benchCreate(admin: Sql, serverUrl: string, partman: boolean): Pro
     await withDatabase(admin, serverUrl, `bench_create_${r}`, partman, async (url, sql) => {
       await createParentTables(sql, "pk", createParents);
       if (partman) await createParentTables(sql, "pm", createParents);
+      await createParentTables(sql, "lim", createParents);
+      const made = async (who: string, schema: string) => {
+        const partitions = await partitionCount(sql, schema);
+        if (partitions !== createParents * perParent) throw new Error(`${who} made ${partitions} partitions, expected ${createParents * perParent}`);
+      };
       const runPk = () =>
         attempt(rows, PK_MAINTAIN, async () => {
           const { ms, summary } = await partkeeperMaintain(url, "pk", createParents, false);
@@ -215,15 +256,28 @@ async function benchCreate(admin: Sql, serverUrl: string, partman: boolean): Pro
       const runPm = () =>
         attempt(rows, PM_CREATE, async () => {
           const ms = await partmanCreate(sql, "pm", createParents);
-          const made = await partitionCount(sql, "pm");
-          if (made !== createParents * perParent) throw new Error(`pg_partman made ${made} partitions, expected ${createParents * perParent}`);
+          await made("pg_partman", "pm");
           return ms;
         });
-      for (const run of r % 2 === 0 ? [runPk, runPm] : [runPm, runPk]) if (partman || run === runPk) await run();
+      const runLimit = () =>
+        attempt(rows, LIMIT_CREATE, async () => {
+          const ms = await plainSqlCreate(sql, "lim", createParents);
+          await made("plain SQL", "lim");
+          return ms;
+        });
+      const runs = partman ? [runPk, runPm, runLimit] : [runPk, runLimit];
+      for (let k = 0; k < runs.length; k++) {
+        settle();
+        await runs[(r + k) % runs.length]!();
+      }
       out(`  round ${r + 1}: ${lastRuns(rows)}`);
     });
   }
-  printRows(`create ${count(createParents)} x ${perParent} partitions (median of ${rounds}):`, [...rows.values()], [[PK_MAINTAIN, PM_CREATE]]);
+  printRows(`create ${count(createParents)} x ${perParent} partitions (median of ${rounds}):`, [...rows.values()], [
+    [PK_MAINTAIN, PM_CREATE],
+    [PK_MAINTAIN, LIMIT_CREATE],
+    [PM_CREATE, LIMIT_CREATE],
+  ]);
 }
 
 async function benchNoop(admin: Sql, serverUrl: string, partman: boolean, n: number): Promise<void> {
@@ -242,30 +296,34 @@ async function benchNoop(admin: Sql, serverUrl: string, partman: boolean, n: num
       await partmanCreate(sql, "pm", n);
       out(`  pg_partman's ${count(n)} parents made by create_parent in ${secs(performance.now() - t)}`);
     }
+    // As autovacuum leaves the catalog after thousands of new tables: right after them, its statistics
+    // still describe the empty catalog, and the first catalog read of either tool ran up to 3x slower.
+    await sql`vacuum analyze`;
+    settle();
     const pkPartitions = await partitionCount(sql, "pk");
     const pmPartitions = partman ? await partitionCount(sql, "pm") : 0;
     const unchanged = async (schema: string, expected: number, who: string) => {
       const now = await partitionCount(sql, schema);
       if (now !== expected) throw new Error(`${who} changed the partition count from ${expected} to ${now}: not a no-op`);
     };
-    const measures: Array<() => Promise<void>> = [
-      () =>
-        attempt(rows, PK_MAINTAIN, async () => {
+    const measures: Array<(into: Map<string, Row>) => Promise<void>> = [
+      (into) =>
+        attempt(into, PK_MAINTAIN, async () => {
           const { ms, summary } = await partkeeperMaintain(url, "pk", n, false);
           checkSummary(summary, 0);
           await unchanged("pk", pkPartitions, "partkeeper");
           return ms;
         }),
-      () =>
-        attempt(rows, PK_PLAN, async () => {
+      (into) =>
+        attempt(into, PK_PLAN, async () => {
           const { ms, summary } = await partkeeperMaintain(url, "pk", n, true);
           checkSummary(summary, 0);
           return ms;
         }),
     ];
     if (partman) {
-      const partmanRun = (name: string, text: string) => () =>
-        attempt(rows, name, async () => {
+      const partmanRun = (name: string, text: string) => (into: Map<string, Row>) =>
+        attempt(into, name, async () => {
           const started = performance.now();
           await sql.unsafe(text);
           const ms = performance.now() - started;
@@ -274,8 +332,14 @@ async function benchNoop(admin: Sql, serverUrl: string, partman: boolean, n: num
         });
       measures.push(partmanRun(PM_RUN, "select partman.run_maintenance()"), partmanRun(PM_PROC, "call partman.run_maintenance_proc()"));
     }
+    // The first read of a freshly made catalog is slower for both tools (up to 1.5x here): a
+    // scheduled run meets a catalog earlier runs have read, so one untimed round goes first.
+    const warm = new Map<string, Row>();
+    for (const m of measures) await m(warm);
+    out(`  warm-up (not counted): ${lastRuns(warm)}`);
     for (let r = 0; r < rounds; r++) {
-      for (const m of r % 2 === 0 ? measures : [...measures].reverse()) await m();
+      settle();
+      for (const m of r % 2 === 0 ? measures : [...measures].reverse()) await m(rows);
       out(`  round ${r + 1}: ${lastRuns(rows)}`);
     }
   });
