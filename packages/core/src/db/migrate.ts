@@ -7,6 +7,7 @@ import { sql as archiveGuard } from "./migrations/0003-archive-guard.ts";
 import { sql as dataMigration } from "./migrations/0004-data-migration.ts";
 import { sql as recurringMove } from "./migrations/0005-recurring-move.ts";
 import { sql as health } from "./migrations/0006-health.ts";
+import { sql as healthSetBased } from "./migrations/0007-health-set-based.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -16,6 +17,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 4, sql: dataMigration },
   { version: 5, sql: recurringMove },
   { version: 6, sql: health },
+  { version: 7, sql: healthSetBased },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

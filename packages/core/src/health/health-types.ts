@@ -2,7 +2,7 @@ import type { Strategy } from "../config/schema.ts";
 import type { QualifiedName } from "../identifier.ts";
 
 /**
- * Where a partition stands in its parent's lifecycle, as the health views (migration 0006,
+ * Where a partition stands in its parent's lifecycle, as the health views (migrations 0006 and 0007,
  * `partkeeper.partition_health(at)`) compute it at time `at`:
  * - `future`: a range partition wholly after `at` (range-time) or above the parent's max key at its
  *   last maintain run (range-integer): premade;
