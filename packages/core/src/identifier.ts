@@ -24,3 +24,8 @@ export function displayName(q: QualifiedName): string {
 export function sameName(a: QualifiedName, b: QualifiedName): boolean {
   return a.schema === b.schema && a.name === b.name;
 }
+
+/** A Map or Set key equal for names sameName calls equal (no separator a name could contain). */
+export function nameKey(q: QualifiedName): string {
+  return JSON.stringify([q.schema, q.name]);
+}
