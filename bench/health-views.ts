@@ -1,5 +1,5 @@
 /**
- * The health views of migration 0006 and `partkeeper status` at scale, against limits measured in the
+ * The health views (migrations 0006 and 0007) and `partkeeper status` at scale, against limits measured in the
  * same run (never a timed test).
  *
  *   npx tsx bench/health-views.ts                                   # 1,000 parents x 100 monthly partitions
@@ -24,7 +24,7 @@
  * sum of pg_total_relation_size over pg_inherits; then `partkeeper.parents` (goal < 1 s),
  * `parent_health(now())`, `partitions` (count and all rows, the latter with sizes), `partitions` of
  * one parent, `readHealth` end to end (what `partkeeper status` reads) and its three reads alone
- * (parent_health, partition_health in its order, the readCatalog snapshot that gives sizes and
+ * (parent_status, partition_health in its order, the readCatalog snapshot that gives sizes and
  * checkManageable's input), and `formatHealth` of that report; for reference, the catalog read with
  * `pg_get_expr(relpartbound, 0)` (bounds have no column references, so no relation to open). Then
  * `--archived-per-parent` dropped partitions per parent are recorded in `partkeeper.archive` and the
@@ -257,6 +257,7 @@ async function measure(sql: Sql, archived: boolean): Promise<Timing[]> {
     return report.parents.length;
   };
   await add(time("readHealth (partkeeper status's read), end to end", readAll, { limit: "sizes" }));
+  await view("  its parent_status(now()) query (problem, default rows, runs)", "select * from partkeeper.parent_status(now())", { limit: "catalog" });
   await view("  its partition_health(now()) query (all rows, ordered, no sizes)", READ_PARTITIONS, { limit: "catalog" });
   const requests = config.tables.map((t) => ({ name: t.parent, wantMaxKey: false }));
   await add(time("  its catalog snapshot (readCatalog: bounds, sizes, columns)", async () => (await readCatalog(sql, requests)).parents.length, { limit: "sizes" }));
@@ -267,10 +268,10 @@ async function measure(sql: Sql, archived: boolean): Promise<Timing[]> {
   return timings;
 }
 
-/** readHealth's time outside its three reads (parent_health, partition_health, readCatalog): the report assembled in JS. */
+/** readHealth's time outside its three reads (parent_status, partition_health, readCatalog): the report assembled in JS. */
 function printAssembly(timings: ReadonlyArray<Timing>): void {
   const of = (prefix: string) => timings.find((t) => t.name.trimStart().startsWith(prefix))?.medianMs;
-  const parts = [of("readHealth"), of("select * from partkeeper.parent_health"), of("its partition_health"), of("its catalog snapshot")];
+  const parts = [of("readHealth"), of("its parent_status"), of("its partition_health"), of("its catalog snapshot")];
   if (parts.some((x) => x === undefined)) return;
   const [all, ...reads] = parts as number[];
   out(`  readHealth minus its three reads (the report assembled in JS): ${ms(all! - reads.reduce((a, b) => a + b, 0))}`);
