@@ -7,16 +7,17 @@ import { ArchiveError, ConfigError } from "../errors.ts";
 import { displayName, qualifiedName, sameName, type QualifiedName } from "../identifier.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import { attachPartitionSteps, createLikeParentSql, dropTableSql } from "../partitions/partition-ddl.ts";
-import { openDuckdb } from "../parquet/duckdb-session.ts";
-import { duckdbKeySummary, postgresKeySummary } from "../parquet/parquet-types.ts";
-import { quoteIdent, quoteLiteral, quoteQualified } from "../parquet/quote.ts";
+import { postgresKeySummary } from "../parquet/parquet-types.ts";
+import { quoteIdent, quoteQualified } from "../parquet/quote.ts";
 import { loadParquet } from "../parquet/load-parquet.ts";
 import { parseManifest, type Manifest, type ManifestColumn } from "../archive/manifest.ts";
 import { contentDifferences } from "../parquet/content-digest.ts";
 import { summarizeRelation, summarizeRelationContent } from "../parquet/relation-summary.ts";
 import { sha256File } from "../parquet/read-parquet.ts";
 import { findPartitionByName, readDefaultPartition, readRelation, unknownTypes, type RelationInfo } from "../catalog/read-relation.ts";
+import { ArchivedGeneratedSummary, type ColumnFingerprint } from "./archived-generated.ts";
 import { columnDifferences, generatedDifferences } from "./column-checks.ts";
+import { buildIndexesSql, dropIndexesSql, hasIndexes, likeWithIndexesSql, readTargetIndexes, type TargetIndex } from "./target-indexes.ts";
 import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey, type RestoreState } from "../records/restores.ts";
 import {
   checkBoundExpression,
@@ -143,7 +144,7 @@ export async function readManifest(store: ObjectStore, key: string, manifestUrl:
 
 /**
  * Steps 2-4 of the restore job (run/run-restore.ts `restorePartition` describes them in full): check
- * the target, download and check the objects, create and load the target and check it against the
+ * the target, create it and load it object by object (loadAndCheck), check it against the
  * manifest, then attach it in attach mode (run holds the parent's lock then). Every step goes through
  * `run.exec`, so a dry run records create / `-- load` / attach and downloads, creates and records nothing.
  * @throws ArchiveError as restorePartition describes; LockTimeoutError when a DDL statement kept timing out.
@@ -195,29 +196,7 @@ export async function restoreArchive(run: RestoreRun): Promise<RestoreOutcome> {
     await recordState("loaded", false);
     return { status: "already restored", columnsFrom, restoreId: openRecord?.id ?? null };
   }
-  if (work !== "complete") {
-    // Download and check every object before anything is created (or loaded).
-    const files = (await exec.perform({ description: `download and check the objects of ${run.manifestUrl}`, plan: [], work: () => downloadObjects(run) })) ?? [];
-    try {
-      if (work === "create") {
-        // An open record whose table is gone (dropped after a failed restore) is this restore's again.
-        await recordState("loading", true);
-        await createTarget(run, columnsFrom);
-      }
-      const generated = await loadObjects(run, files);
-      await exec.perform({
-        description: `check ${displayName(target)} against ${run.manifestUrl}`,
-        plan: [],
-        work: async () => {
-          await checkLoaded(run);
-          await checkGenerated(run, files, generated);
-          await checkContent(run);
-        },
-      });
-    } finally {
-      await Promise.all(files.map((f) => rm(f, { force: true })));
-    }
-  }
+  if (work !== "complete") await loadAndCheck(run, work, columnsFrom, recordState);
   await recordState("loaded", true);
 
   if (mode === "attach") {
@@ -278,32 +257,103 @@ async function keyRangeMatches(run: RestoreRun): Promise<boolean> {
   return summary.rows === manifest.rows && (!keyColumn || (summary.keyMin === manifest.keyMin && summary.keyMax === manifest.keyMax));
 }
 
-/** Downloads every object into the work directory and checks size and SHA-256 against the manifest. */
-async function downloadObjects(run: RestoreRun): Promise<string[]> {
-  const { ctx, store, manifest, manifestUrl, url } = run;
-  const files: string[] = [];
+/**
+ * Step 3 of restorePartition: creates the target (`create`) or takes the empty one an unfinished
+ * restore created (`empty`), loads every object into it and checks it against the manifest.
+ *
+ * One object at a time: download it to `ctx.workDir`, check size and SHA-256 against the manifest,
+ * load it, delete it, so the work directory holds one object, not the whole archive. The first object
+ * is checked before anything is created (or recorded), so a damaged single-object archive creates
+ * nothing, as before. A later object that cannot be downloaded or does not match is found after the
+ * earlier ones were loaded: the target (created by this restore, or by the unfinished restore of the
+ * same archive it resumes) then holds some verified objects and not others, and is dropped again,
+ * so a re-run starts from nothing instead of refusing a table with other contents.
+ *
+ * Attach mode, parent with indexes: the target is created with the parent's indexes and they are
+ * dropped before the load and built once after the checks (target-indexes.ts says why and how), so
+ * ATTACH finds them. The checks are one scan of the target (rows, key min/max and, when the manifest
+ * has it, the content summary: relation-summary.ts `summarizeRelationContent`).
+ */
+async function loadAndCheck(
+  run: RestoreRun,
+  work: "create" | "empty",
+  columnsFrom: "parent" | "manifest",
+  recordState: (state: RestoreState, insert: boolean) => Promise<void>,
+): Promise<void> {
+  const { ctx, exec, manifest, record } = run;
+  const withIndexes = record.mode === "attach" && (await hasIndexes(ctx.sql, record.parent));
+  let file = manifest.objects.length ? await fetchObject(run, 0, false) : null;
   try {
-    for (const [i, object] of manifest.objects.entries()) {
-      const file = path.join(ctx.workDir, `restore-${randomUUID()}-${i}.parquet`);
-      files.push(file);
-      const { bytes } = await store.getToFile(object.key, file);
-      const sha256 = await sha256File(file);
-      if (bytes !== object.bytes || sha256 !== object.sha256) {
-        throw new ArchiveError(
-          `${url(object.key)} does not match its manifest ${manifestUrl}: ${bytes} bytes with sha256 ${sha256}, the manifest says ${object.bytes} bytes with sha256 ${object.sha256}; ` +
-            "nothing was created: the object or the manifest is damaged or from another archive; restore from an older object version if the bucket is versioned",
-        );
-      }
-      ctx.logger.info("archive object downloaded and checked", { object: object.key, bytes, rows: object.rows });
+    if (work === "create") {
+      // An open record whose table is gone (dropped after a failed restore) is this restore's again.
+      await recordState("loading", true);
+      await createTarget(run, columnsFrom, withIndexes);
     }
-    return files;
-  } catch (error) {
-    await Promise.all(files.map((f) => rm(f, { force: true })));
-    throw error;
+    const indexes = await setIndexesAside(run, withIndexes);
+    const target = await readRelation(ctx.sql, record.target);
+    const generatedNames = new Set(target?.columns.filter((c) => c.generated).map((c) => c.name));
+    const generated = manifest.columns.filter((c) => generatedNames.has(c.name));
+    const archivedGenerated = exec.dryRun ? null : await ArchivedGeneratedSummary.open(ctx.workDir, ctx.memoryMb, manifest.columns, generated);
+    try {
+      for (const [i, object] of manifest.objects.entries()) {
+        if (i > 0) file = await fetchObject(run, i, true);
+        if (file !== null) await archivedGenerated?.add(file);
+        await loadObject(run, i, file, generated);
+        if (file !== null) await rm(file, { force: true });
+        file = null;
+        ctx.logger.info("archive object loaded", { target: displayName(record.target), object: object.key, rows: object.rows });
+      }
+      await exec.perform({
+        description: `check ${displayName(record.target)} against ${run.manifestUrl}`,
+        plan: [],
+        work: () => checkTarget(run, generated, archivedGenerated),
+      });
+    } finally {
+      archivedGenerated?.close();
+    }
+    await buildIndexes(run, indexes, withIndexes);
+  } finally {
+    if (file !== null) await rm(file, { force: true });
   }
 }
 
-async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest"): Promise<void> {
+/**
+ * Downloads object `i` into the work directory and checks size and SHA-256 against the manifest;
+ * the file's path, or null in a dry run. On any failure the file is removed, and when `loadedBefore`
+ * (objects before it are loaded) the target is dropped again, the error saying so.
+ */
+async function fetchObject(run: RestoreRun, i: number, loadedBefore: boolean): Promise<string | null> {
+  const { ctx, exec, store, manifest, manifestUrl, url, record } = run;
+  const object = manifest.objects[i]!;
+  const dropped = `${displayName(record.target)}, loaded from the ${i} object(s) before it, was dropped again: nothing is restored`;
+  return exec.perform({
+    description: `download and check ${url(object.key)}`,
+    plan: [],
+    work: async () => {
+      const file = path.join(ctx.workDir, `restore-${randomUUID()}-${i}.parquet`);
+      try {
+        const { bytes } = await store.getToFile(object.key, file);
+        const sha256 = await sha256File(file);
+        if (bytes !== object.bytes || sha256 !== object.sha256) {
+          throw new ArchiveError(
+            `${url(object.key)} does not match its manifest ${manifestUrl}: ${bytes} bytes with sha256 ${sha256}, the manifest says ${object.bytes} bytes with sha256 ${object.sha256}; ` +
+              `${loadedBefore ? dropped : "nothing was created"}: the object or the manifest is damaged or from another archive; restore from an older object version if the bucket is versioned`,
+          );
+        }
+        ctx.logger.info("archive object downloaded and checked", { object: object.key, bytes, rows: object.rows });
+        return file;
+      } catch (error) {
+        await rm(file, { force: true });
+        if (!loadedBefore) throw error;
+        await exec.run({ description: `drop ${displayName(record.target)} again`, statements: [dropTableSql(record.target)], transaction: true });
+        if (error instanceof ArchiveError) throw error;
+        throw new ArchiveError(`could not download ${url(object.key)}: ${(error as Error).message}; ${dropped}: run restore again`, { cause: error });
+      }
+    },
+  });
+}
+
+async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest", withIndexes: boolean): Promise<void> {
   const { ctx, exec, manifest, record } = run;
   if (columnsFrom === "manifest") {
     const unknown = await unknownTypes(ctx.sql, manifest.columns);
@@ -314,110 +364,127 @@ async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest")
       );
     }
   }
-  const statement = columnsFrom === "parent" ? createLikeParentSql(record.target, record.parent) : createFromManifestSql(record.target, manifest.columns);
+  const like = columnsFrom === "parent" ? createLikeParentSql(record.target, record.parent) : null;
+  const statement = like === null ? createFromManifestSql(record.target, manifest.columns) : withIndexes ? likeWithIndexesSql(like) : like;
   await exec.run({ description: `create ${displayName(record.target)} for restore`, statements: [statement], transaction: true });
 }
 
 /**
- * One COPY per object (each in its own transaction, so a failed one loads nothing); a `-- load` line
- * per object. Columns generated in the target are not loaded: Postgres computes them (a COPY naming
- * one fails). Returns those columns (none in a dry run, where the target does not exist yet).
+ * Attach mode with a parent that has indexes: reads the target's indexes (Postgres's text for this
+ * very table) and drops them until it is loaded; returns them. A dry run records a comment instead
+ * (the target does not exist yet). Empty otherwise.
  */
-async function loadObjects(run: RestoreRun, files: ReadonlyArray<string>): Promise<ReadonlyArray<ManifestColumn>> {
-  const { ctx, exec, manifest, record, url } = run;
-  const target = await readRelation(ctx.sql, record.target);
-  const generatedNames = new Set(target?.columns.filter((c) => c.generated).map((c) => c.name));
-  const generated = manifest.columns.filter((c) => generatedNames.has(c.name));
-  for (const [i, object] of manifest.objects.entries()) {
-    const loaded = await exec.perform({
-      description: `load ${displayName(record.target)} from ${url(object.key)}`,
-      plan: [loadCommentSql(object.rows, url(object.key), record.target)],
-      work: () =>
-        loadParquet({
-          openCopyClient: ctx.openCopyClient,
-          file: files[i]!,
-          target: record.target,
-          columns: manifest.columns,
-          generated: generated.map((c) => c.name),
-          workDir: ctx.workDir,
-          memoryMb: ctx.memoryMb,
-        }),
-    });
-    if (!loaded) continue;
-    if (loaded.rows !== object.rows) {
-      throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
-    }
-    ctx.logger.info("archive object loaded", { target: displayName(record.target), object: object.key, rows: loaded.rows });
+async function setIndexesAside(run: RestoreRun, withIndexes: boolean): Promise<ReadonlyArray<TargetIndex>> {
+  const { ctx, exec, record } = run;
+  if (record.mode !== "attach") return [];
+  if (exec.dryRun) {
+    if (withIndexes) await exec.perform({ description: "set indexes aside", plan: [`-- drop the indexes of ${quoteQualified(record.target)} until it is loaded`], work: async () => null });
+    return [];
   }
-  return generated;
+  const indexes = await readTargetIndexes(ctx.sql, record.target);
+  if (indexes.length) {
+    await exec.run({ description: `drop the indexes of ${displayName(record.target)} until it is loaded`, statements: dropIndexesSql(record.target, indexes), transaction: true });
+  }
+  return indexes;
 }
 
-/** After loading: the target holds exactly the manifest's rows and key range. */
-async function checkLoaded(run: RestoreRun): Promise<void> {
-  if (await keyRangeMatches(run)) return;
-  const rows = (await summarizeRelation(run.ctx.sql, run.record.target, null)).rows;
-  throw new ArchiveError(
-    `${displayName(run.record.target)} holds ${rows} rows after loading; the manifest ${run.manifestUrl} says ${run.manifest.rows} rows, key ${run.manifest.keyMin}..${run.manifest.keyMax}: ` +
-      "the table is kept for inspection: drop it before running restore again",
-  );
+/** Builds the indexes `setIndexesAside` dropped, after the load and the checks. */
+async function buildIndexes(run: RestoreRun, indexes: ReadonlyArray<TargetIndex>, withIndexes: boolean): Promise<void> {
+  const { exec, record } = run;
+  if (exec.dryRun && withIndexes) {
+    await exec.perform({ description: "build indexes", plan: [`-- build the indexes of ${quoteQualified(record.target)} again`], work: async () => null });
+    return;
+  }
+  if (indexes.length === 0) return;
+  await exec.run({ description: `build the indexes of ${displayName(record.target)}`, statements: buildIndexesSql(record.target, indexes), transaction: true });
 }
 
 /**
- * After loading, when the manifest records the content summary archive verification compared
- * (content-digest.ts; manifests from before it have none): the target has the same NULL counts and
- * row digest, so every value came back as it was archived.
+ * Loads object `i` from `file` (null in a dry run) with one COPY in its own transaction, so a failed
+ * one loads nothing; a `-- load` line in the plan. Columns generated in the target are not loaded:
+ * Postgres computes them (a COPY naming one fails).
  */
-async function checkContent(run: RestoreRun): Promise<void> {
+async function loadObject(run: RestoreRun, i: number, file: string | null, generated: ReadonlyArray<ManifestColumn>): Promise<void> {
+  const { ctx, exec, manifest, record, url } = run;
+  const object = manifest.objects[i]!;
+  const loaded = await exec.perform({
+    description: `load ${displayName(record.target)} from ${url(object.key)}`,
+    plan: [loadCommentSql(object.rows, url(object.key), record.target)],
+    work: () =>
+      loadParquet({
+        openCopyClient: ctx.openCopyClient,
+        file: file!,
+        target: record.target,
+        columns: manifest.columns,
+        generated: generated.map((c) => c.name),
+        workDir: ctx.workDir,
+        memoryMb: ctx.memoryMb,
+      }),
+  });
+  if (loaded && loaded.rows !== object.rows) {
+    throw new ArchiveError(`${url(object.key)} held ${loaded.rows} rows, its manifest says ${object.rows}; ${displayName(record.target)} is kept for inspection: drop it before running restore again`);
+  }
+}
+
+/**
+ * After loading, in one scan of the target: it holds exactly the manifest's rows and key range, and,
+ * when the manifest records the content summary archive verification compared (content-digest.ts;
+ * manifests from before it have none), the same NULL counts and row digest, so every value came back
+ * as it was archived. Between the two, the generated columns (`checkGenerated`). On a difference the
+ * table is kept for inspection (dropped for a generated column, which checkGenerated explains).
+ */
+async function checkTarget(run: RestoreRun, generated: ReadonlyArray<ManifestColumn>, archivedGenerated: ArchivedGeneratedSummary | null): Promise<void> {
   const { ctx, manifest, record } = run;
-  if (!manifest.content) return;
+  const key = manifest.keyColumn === null ? null : manifest.columns.find((c) => c.name === manifest.keyColumn);
+  const keyColumn = key ? { name: key.name, type: key.pgType } : null;
   const columns = manifest.columns.map((c) => ({ name: c.name, type: c.pgType }));
-  const restored = (await summarizeRelationContent(ctx.sql, record.target, columns, null)).content;
-  const archived = { rows: manifest.rows, digest: manifest.content.digest, columns: manifest.content.columns };
-  const differences = contentDifferences(archived, restored, { expected: "archived", actual: "restored" });
-  if (differences.length) {
+  const withContent = manifest.content ? await summarizeRelationContent(ctx.sql, record.target, columns, keyColumn) : null;
+  const summary = withContent ?? (await summarizeRelation(ctx.sql, record.target, keyColumn));
+  if (summary.rows !== manifest.rows || (keyColumn && (summary.keyMin !== manifest.keyMin || summary.keyMax !== manifest.keyMax))) {
     throw new ArchiveError(
-      `${displayName(record.target)} does not hold the values archived in ${run.manifestUrl}: ${differences.join("; ")}; ` +
+      `${displayName(record.target)} holds ${summary.rows} rows after loading; the manifest ${run.manifestUrl} says ${manifest.rows} rows, key ${manifest.keyMin}..${manifest.keyMax}: ` +
         "the table is kept for inspection: drop it before running restore again",
     );
   }
+  if (archivedGenerated) await checkGenerated(run, generated, archivedGenerated);
+  if (manifest.content && withContent) {
+    const archived = { rows: manifest.rows, digest: manifest.content.digest, columns: manifest.content.columns };
+    const differences = contentDifferences(archived, withContent.content, { expected: "archived", actual: "restored" });
+    if (differences.length) {
+      throw new ArchiveError(
+        `${displayName(record.target)} does not hold the values archived in ${run.manifestUrl}: ${differences.join("; ")}; ` +
+          "the table is kept for inspection: drop it before running restore again",
+      );
+    }
+  }
+  ctx.logger.info("target checked against the manifest", { target: displayName(record.target), rows: summary.rows });
 }
 
 /**
  * After loading: each column Postgres computed (`generated`) has, over all rows, the same non-NULL
  * count and min/max as the archived values in the Parquet object(s), rendered as archive verification
- * renders key columns (parquet-types.ts `postgresKeySummary` / `duckdbKeySummary`). One scan of the
- * column in DuckDB (columnar: only that column is read) and one scan of the table per generated column.
- * A fingerprint, not a row-by-row proof; it catches a generation expression changed since the archive
- * (`ALTER ... SET EXPRESSION`, or the column dropped and added again), which would otherwise restore
- * other values than were archived. On a difference the target (created and loaded by this restore) is
- * dropped again, so a re-run does not take it for complete.
+ * renders key columns (parquet-types.ts `postgresKeySummary` / `duckdbKeySummary`). The archived side
+ * was summed up object by object while loading (archived-generated.ts); one scan of the table per
+ * generated column. A fingerprint, not a row-by-row proof; it catches a generation expression changed
+ * since the archive (`ALTER ... SET EXPRESSION`, or the column dropped and added again), which would
+ * otherwise restore other values than were archived. On a difference the target (created and loaded
+ * by this restore) is dropped again, so a re-run does not take it for complete.
  * @throws ArchiveError naming the column and both fingerprints.
  */
-async function checkGenerated(run: RestoreRun, files: ReadonlyArray<string>, generated: ReadonlyArray<ManifestColumn>): Promise<void> {
-  if (generated.length === 0) return;
-  const { ctx, exec, manifest, record } = run;
-  const duck = await openDuckdb(ctx.workDir, { memoryMb: ctx.memoryMb });
+async function checkGenerated(run: RestoreRun, generated: ReadonlyArray<ManifestColumn>, archivedGenerated: ArchivedGeneratedSummary): Promise<void> {
+  const { ctx, exec, record } = run;
+  const archived = await archivedGenerated.fingerprints();
   const differences: string[] = [];
-  try {
-    const alias = manifest.columns.map((_, i) => quoteIdent(`c${i}`)).join(", ");
-    const source = `read_parquet([${files.map(quoteLiteral).join(", ")}]) AS t(${alias})`;
-    for (const column of generated) {
-      const ref = `t.${quoteIdent(`c${manifest.columns.indexOf(column)}`)}`;
-      const [archived] = await duck.query(
-        `SELECT CAST(count(${ref}) AS VARCHAR) AS non_null, ${duckdbKeySummary(column.parquetType, ref)} FROM ${source}`,
-        `summarize generated column ${column.name} of the archive`,
-      );
-      // The target's type is the manifest's: restore refuses a parent or target whose types differ.
-      const [restored] = await ctx.sql.unsafe(
-        `select count(${quoteIdent(column.name)})::text as non_null, ${postgresKeySummary(column.pgType, quoteIdent(column.name))} from ${quoteQualified(record.target)}`,
-      );
-      const fingerprint = (row: Record<string, unknown> | undefined) => `${String(row?.non_null)} non-NULL, min ${String(row?.key_min)}, max ${String(row?.key_max)}`;
-      if (fingerprint(archived) !== fingerprint(restored)) {
-        differences.push(`${column.name}: archived ${fingerprint(archived)}; computed ${fingerprint(restored)}`);
-      }
+  const fingerprint = (f: ColumnFingerprint | undefined) => `${String(f?.nonNull)} non-NULL, min ${String(f?.min)}, max ${String(f?.max)}`;
+  for (const column of generated) {
+    // The target's type is the manifest's: restore refuses a parent or target whose types differ.
+    const [restored] = await ctx.sql.unsafe(
+      `select count(${quoteIdent(column.name)})::text as non_null, ${postgresKeySummary(column.pgType, quoteIdent(column.name))} from ${quoteQualified(record.target)}`,
+    );
+    const computed = { nonNull: String(restored?.non_null), min: (restored?.key_min as string | null) ?? null, max: (restored?.key_max as string | null) ?? null };
+    if (fingerprint(archived.get(column.name)) !== fingerprint(computed)) {
+      differences.push(`${column.name}: archived ${fingerprint(archived.get(column.name))}; computed ${fingerprint(computed)}`);
     }
-  } finally {
-    duck.close();
   }
   if (differences.length === 0) {
     ctx.logger.info("generated columns match the archive", { target: displayName(record.target), columns: generated.map((c) => c.name) });

@@ -17,14 +17,17 @@ import { readManifest, restoreArchive, restoreTargets, type RestoreOptions, type
  *    exactly the archive's rows and key range: `already restored`, nothing to do. Holding anything
  *    else: an error telling to drop it or choose another target. Empty with an unfinished restore
  *    record (a crash after CREATE): loaded again.
- * 3. Downloads each object to `ctx.workDir` and checks its size and SHA-256 against the manifest
- *    BEFORE anything is created; then records `loading` in `partkeeper.restore`, creates the target
- *    (`LIKE` the parent including its generated columns, or from the manifest's `pgType`s when the
- *    parent is gone or its columns changed; attach mode needs the parent and refuses a changed one),
- *    loads it (load-parquet.ts, one COPY per object, generated columns left to Postgres) and checks
- *    rows and key range against the manifest, the computed generated columns against the
- *    archived ones (`checkGenerated`), and NULL counts and the row digest against the manifest's
- *    content summary when it has one (`checkContent`); records `loaded`.
+ * 3. Downloads the first object to `ctx.workDir` and checks its size and SHA-256 against the
+ *    manifest BEFORE anything is created; then records `loading` in `partkeeper.restore`, creates the
+ *    target (`LIKE` the parent including its generated columns, and in attach mode its indexes; or
+ *    from the manifest's `pgType`s when the parent is gone or its columns changed; attach mode needs
+ *    the parent and refuses a changed one), drops the target's indexes until it is loaded
+ *    (restore/target-indexes.ts), and loads the objects one at a time (download, check, load with
+ *    load-parquet.ts, delete; generated columns left to Postgres; a later object that does not match
+ *    drops the target again). Then one scan checks rows and key range against the manifest and NULL
+ *    counts and the row digest against its content summary when it has one, and the computed
+ *    generated columns against the archived ones (`checkGenerated`); the indexes are built again
+ *    from Postgres's own text; records `loaded`.
  * 4. Attach mode: `ALTER TABLE parent ATTACH PARTITION t <manifest bounds>` through the DdlExecutor
  *    (lock_timeout + retries, DESIGN rule 1); records `attached`. An overlapping partition or rows
  *    of the range in the default partition make Postgres refuse: the error names them and the loaded
