@@ -11,8 +11,9 @@ import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
 import { createNamedPipe, settleNamedPipe } from "./named-pipe.ts";
 import { mapColumn, parquetColumn, type ColumnMapping, type ParquetColumn } from "./parquet-types.ts";
-import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
+import { quoteIdent, quoteLiteral } from "./quote.ts";
 import { sha256File } from "./read-parquet.ts";
+import { relationSource, type PageRange } from "./relation-summary.ts";
 
 /** DuckDB's default row group size (rows); about 1 MB-10 MB per group for typical partitions. */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
@@ -39,6 +40,8 @@ export interface ExportToParquetOptions {
   readonly openCopyClient: OpenCopyClient;
   /** The table or (detached) partition to export. */
   readonly relation: QualifiedName;
+  /** Only the rows on these heap pages (one part of an archive in several parts). Default: every row. */
+  readonly pages?: PageRange | undefined;
   /** Columns in table order, as the catalog reads them (`format_type()` text). */
   readonly columns: ReadonlyArray<ColumnInfo>;
   /** A writable scratch directory (Lambda: under /tmp); needs room for the Parquet file and DuckDB's spill. */
@@ -69,7 +72,7 @@ export interface ExportToParquetResult {
  * streaming: no staging file, so temporary disk is the Parquet file (plus DuckDB's spill, bounded
  * by its memory_limit) whatever the relation's size.
  *
- * 1. `COPY (SELECT <export expressions> FROM "schema"."name") TO STDOUT (FORMAT csv)` on its own
+ * 1. `COPY (SELECT <export expressions> FROM "schema"."name" [WHERE <page range>]) TO STDOUT (FORMAT csv)` on its own
  *    client (TimeZone UTC etc., see copy-client.ts), written into a named pipe `<workDir>/<random>.csv`;
  * 2. at the same time DuckDB reads the pipe with explicit column types (NULL = unquoted empty field,
  *    `""` = empty string: `allow_quoted_nulls = false`) and writes `COPY ... TO 'file' (FORMAT
@@ -94,7 +97,7 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
     await createNamedPipe(pipe);
     const copy =
       `copy (select ${mappings.map((m) => m.exportExpression(quoteIdent(m.name))).join(", ")} ` +
-      `from ${quoteQualified(relation)}) to stdout (format csv)`;
+      `from ${relationSource(relation, options.pages)}) to stdout (format csv)`;
     let csvBytes = 0;
     const streaming = withCopyClient(options.openCopyClient, async (sql) => {
       const counter = new Transform({

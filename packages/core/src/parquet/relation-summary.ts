@@ -5,8 +5,48 @@ import { displayName, type QualifiedName } from "../identifier.ts";
 import { applyArchiveSessionSettings } from "./copy-client.ts";
 import { columnDigestQuery, contentSummaryQuery, postgresDigestColumns, readColumnDigests, readContentSummary, type ContentSummary } from "./content-digest.ts";
 import { postgresKeySummary } from "./parquet-types.ts";
+import { literal } from "../db/sql-text.ts";
 import { quoteIdent, quoteQualified } from "./quote.ts";
 import type { ContentRelationSummary, RelationSummary } from "./read-parquet.ts";
+
+/**
+ * Heap pages `[firstPage, endPage)` of a relation (endPage null: to the end), one part of an archive
+ * in several parts (archive/archive-parts.ts). A detached partition under its archive guard does not
+ * change, so its rows stay on their pages and disjoint ranges that together cover every page give
+ * every row exactly once (VACUUM FULL or CLUSTER rewrite the table under a new relfilenode, which
+ * the archive checks).
+ */
+export interface PageRange {
+  readonly firstPage: number;
+  readonly endPage: number | null;
+}
+
+/**
+ * The WHERE condition selecting the rows of `range` by their `ctid`, read by a TID Range Scan
+ * (PostgreSQL 14+; older servers filter a sequential scan, same rows). Page numbers are checked
+ * integers rendered by db/sql-text.ts `literal()`, since `COPY (query)` takes no bind parameters:
+ *
+ * ```sql
+ * ctid >= '(128,0)'::tid and ctid < '(256,0)'::tid
+ * ctid >= '(256,0)'::tid                              -- the last part: open-ended
+ * ```
+ * @throws ArchiveError when a page number is not a non-negative integer or the range is empty.
+ */
+export function pageRangeCondition(range: PageRange): string {
+  const page = (n: number) => {
+    if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new ArchiveError(`page number must be an integer from 0 to 2^32-1, got ${n}`);
+    return `${literal(`(${n},0)`)}::tid`;
+  };
+  const from = `ctid >= ${page(range.firstPage)}`;
+  if (range.endPage === null) return from;
+  if (range.endPage <= range.firstPage) throw new ArchiveError(`empty page range ${range.firstPage}..${range.endPage}`);
+  return `${from} and ctid < ${page(range.endPage)}`;
+}
+
+/** `"s"."p"`, or `"s"."p" where <page range>` as a FROM item plus condition for a query ending in it. */
+export function relationSource(relation: QualifiedName, range?: PageRange): string {
+  return range === undefined ? quoteQualified(relation) : `${quoteQualified(relation)} where ${pageRangeCondition(range)}`;
+}
 
 /**
  * Row count and key min/max of a relation in Postgres, rendered exactly like `readParquetContent`
@@ -38,7 +78,8 @@ export async function summarizeRelation(sql: postgres.Sql, relation: QualifiedNa
 /**
  * The content summary of a relation in Postgres (content-digest.ts: rows, per-column NULLs, the row
  * digest) plus the key min/max of `summarizeRelation`, in one scan, in a read-only
- * transaction under the archive COPY session settings. `columns` in table order (`format_type()` text).
+ * transaction under the archive COPY session settings. `columns` in table order (`format_type()` text);
+ * `range`: only the rows on those pages (one part of an archive in several parts).
  * @throws ArchiveError naming the relation when the query fails.
  */
 export async function summarizeRelationContent(
@@ -46,9 +87,10 @@ export async function summarizeRelationContent(
   relation: QualifiedName,
   columns: ReadonlyArray<ColumnInfo>,
   keyColumn: ColumnInfo | null,
+  range?: PageRange,
 ): Promise<ContentRelationSummary> {
   const keySummary = keyColumn === null ? undefined : postgresKeySummary(keyColumn.type, quoteIdent(keyColumn.name));
-  const query = contentSummaryQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation), keySummary);
+  const query = contentSummaryQuery(postgresDigestColumns(columns), "postgres", relationSource(relation, range), keySummary);
   const row = await queryUnderArchiveSettings(sql, relation, query);
   const content: ContentSummary = readContentSummary(columns, row);
   return Object.freeze({
@@ -59,9 +101,9 @@ export async function summarizeRelationContent(
   });
 }
 
-/** Per-column digests of a relation (content-digest.ts `columnDigestQuery`), to name differing columns. */
-export async function relationColumnDigests(sql: postgres.Sql, relation: QualifiedName, columns: ReadonlyArray<ColumnInfo>): Promise<string[]> {
-  const row = await queryUnderArchiveSettings(sql, relation, columnDigestQuery(postgresDigestColumns(columns), "postgres", quoteQualified(relation)));
+/** Per-column digests of a relation or of the rows on `range` (content-digest.ts `columnDigestQuery`), to name differing columns. */
+export async function relationColumnDigests(sql: postgres.Sql, relation: QualifiedName, columns: ReadonlyArray<ColumnInfo>, range?: PageRange): Promise<string[]> {
+  const row = await queryUnderArchiveSettings(sql, relation, columnDigestQuery(postgresDigestColumns(columns), "postgres", relationSource(relation, range)));
   return readColumnDigests(columns, row);
 }
 
