@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { qualifiedName } from "../identifier.ts";
-import { archiveKeys, encodeKeySegment } from "./archive-keys.ts";
+import { archiveKeys, dataKey, encodeKeySegment, partKey } from "./archive-keys.ts";
 
 describe("archiveKeys", () => {
   const parent = qualifiedName("public", "events");
@@ -28,5 +28,14 @@ describe("archiveKeys", () => {
   it("keeps distinct names distinct", () => {
     expect(encodeKeySegment("a%2Fb")).not.toBe(encodeKeySegment("a/b"));
     expect(encodeKeySegment(".")).toBe("%2E");
+  });
+
+  it("names the parts of an attempt after its data object, numbered in key order", () => {
+    const keys = archiveKeys({ parent, partition: qualifiedName("public", "events_p2024_01") });
+    expect(dataKey(keys, 1)).toBe("public/events/public/events_p2024_01/data.parquet");
+    expect(partKey(keys, 1, 1)).toBe("public/events/public/events_p2024_01/data.part-0001.parquet");
+    expect(partKey(keys, 3, 12)).toBe("public/events/public/events_p2024_01/data.3.part-0012.parquet");
+    expect(partKey(keys, 1, 12345)).toBe("public/events/public/events_p2024_01/data.part-12345.parquet");
+    expect(() => partKey(keys, 1, 0)).toThrow(/positive integer/);
   });
 });

@@ -53,6 +53,18 @@ export function dataKey(keys: ArchiveKeys, attempt: number): string {
   return attempt === 1 ? keys.data : `${keys.directory}/data.${attempt}.parquet`;
 }
 
+/**
+ * Key of part `part` (1, 2, ...) of export attempt `attempt` of a partition archived in several
+ * Parquet parts (archive-parts.ts): `data.part-0001.parquet`, ... for attempt 1, then
+ * `data.2.part-0001.parquet`, ... Like `dataKey`, written once per attempt; numbered with at least
+ * four digits so keys list in part order.
+ */
+export function partKey(keys: ArchiveKeys, attempt: number, part: number): string {
+  if (!Number.isSafeInteger(part) || part < 1) throw new ArchiveError(`archive part must be a positive integer, got ${part}`);
+  const data = dataKey(keys, attempt);
+  return `${data.slice(0, -".parquet".length)}.part-${String(part).padStart(4, "0")}.parquet`;
+}
+
 /** Where one partition's archive lives: the store, its keys, and full `s3://` URLs for messages. */
 export interface PartitionArchive {
   readonly store: ObjectStore;

@@ -10,7 +10,7 @@ import type { PartitionArchive } from "./archive-keys.ts";
 import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "../parquet/content-digest.ts";
 import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
 import { parquetColumn } from "../parquet/parquet-types.ts";
-import { relationColumnDigests, summarizeRelationContent } from "../parquet/relation-summary.ts";
+import { relationColumnDigests, summarizeRelationContent, type PageRange } from "../parquet/relation-summary.ts";
 import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "../parquet/read-parquet.ts";
 
 export interface VerifyArchiveOptions {
@@ -43,7 +43,72 @@ export interface VerifyArchiveOptions {
  */
 export async function verifyArchive(ctx: DataAccess, options: VerifyArchiveOptions): Promise<Manifest> {
   const { parent, action, archive, objectKey } = options;
-  const { store, keys, url } = archive;
+  const key: ColumnInfo | null = parent.keyColumns[0] ?? null;
+  const verified = await verifyStoredObject(ctx, {
+    parent,
+    action,
+    archive,
+    objectKey,
+    exportSha256: options.exportSha256,
+    tableSummary: () => options.tableSummary ?? summarizeRelationContent(ctx.sql, action.partition, parent.columns, key),
+  });
+  const { bytes, sha256, summary: table } = verified;
+  return commitManifest(ctx, archive, {
+    formatVersion: 1,
+    parent: { schema: action.parent.schema, name: action.parent.name },
+    partition: { schema: action.partition.schema, name: action.partition.name },
+    boundExpression: action.boundExpression,
+    columns: parent.columns.map(parquetColumn),
+    rows: table.rows,
+    bytes,
+    sha256,
+    objects: [{ key: objectKey, rows: table.rows, bytes, sha256 }],
+    partkeeperVersion: PARTKEEPER_VERSION,
+    createdAt: ctx.clock().toISOString(),
+    keyColumn: key?.name ?? null,
+    keyMin: table.keyMin,
+    keyMax: table.keyMax,
+    content: {
+      algorithm: CONTENT_DIGEST_ALGORITHM,
+      digest: table.content.digest,
+      columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls })),
+    },
+  }, action);
+}
+
+export interface VerifyStoredObjectOptions {
+  readonly parent: ParentInfo;
+  readonly action: ArchivePartitionAction;
+  readonly archive: PartitionArchive;
+  /** Key of the stored data object (one object, or one part). */
+  readonly objectKey: string;
+  /** SHA-256 of the exported file; null: the object's `sha256` metadata (records from before it was kept). */
+  readonly exportSha256: string | null;
+  /** Starts (or returns the running) Postgres summary of the rows the object must hold; called once the object is found. */
+  readonly tableSummary: () => Promise<ContentRelationSummary>;
+  /** Only these pages of the partition (one part of an archive in several parts); names differing columns within them. */
+  readonly pages?: PageRange;
+  /** Added to the partition's name in messages, e.g. ` (part 2 of 5)`. */
+  readonly label?: string;
+}
+
+/** What verifyStoredObject found: the stored object's size and SHA-256, and the summary both sides agree on. */
+export interface VerifiedObject {
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly summary: ContentRelationSummary;
+}
+
+/**
+ * Steps 1 and 2 of verifyArchive for one stored object: bytes (store checksum, SHA-256 of the
+ * download, a mismatching download fetched once more) and content (rows, NULL counts, row digest,
+ * key range) against the Postgres summary of the rows it must hold.
+ * @throws ArchiveVerificationError when the object is missing or any check differs; ArchiveError
+ *   for a store or read failure.
+ */
+export async function verifyStoredObject(ctx: DataAccess, options: VerifyStoredObjectOptions): Promise<VerifiedObject> {
+  const { parent, action, archive, objectKey } = options;
+  const { store, url } = archive;
   const where = url(objectKey);
   const key: ColumnInfo | null = parent.keyColumns[0] ?? null;
   const stored = await store.head(objectKey);
@@ -53,7 +118,7 @@ export async function verifyArchive(ctx: DataAccess, options: VerifyArchiveOptio
   if (stored.sha256 !== undefined && stored.sha256 !== expected) {
     throw new ArchiveVerificationError(`${where}: the store's checksum ${stored.sha256} differs from the export's SHA-256 ${expected}: the stored bytes are not what was exported`);
   }
-  const tableSummary = options.tableSummary ?? summarizeRelationContent(ctx.sql, action.partition, parent.columns, key);
+  const tableSummary = options.tableSummary();
   // Settled now so a rejection while the download runs is not reported as unhandled.
   tableSummary.catch(() => {});
 
@@ -77,52 +142,42 @@ export async function verifyArchive(ctx: DataAccess, options: VerifyArchiveOptio
       differences.push(`key range ${archived.keyMin}..${archived.keyMax} in the archive vs ${table.keyMin}..${table.keyMax} in the table`);
     }
     if (table.content.digest !== archived.content.digest && table.rows === archived.rows) {
-      differences.push(...(await differingColumns(ctx, action, parent, file, columns)));
+      differences.push(...(await differingColumns(ctx, action, parent, file, columns, options.pages)));
     }
     if (differences.length) {
       throw new ArchiveVerificationError(
-        `archive verification failed for ${displayName(action.partition)}: ${differences.join("; ")} (${where}); ` +
+        `archive verification failed for ${displayName(action.partition)}${options.label ?? ""}: ${differences.join("; ")} (${where}); ` +
           "the partition is kept and exported again under a new key on the next run",
       );
     }
-    const manifest: Manifest = {
-      formatVersion: 1,
-      parent: { schema: action.parent.schema, name: action.parent.name },
-      partition: { schema: action.partition.schema, name: action.partition.name },
-      boundExpression: action.boundExpression,
-      columns,
-      rows: table.rows,
-      bytes,
-      sha256,
-      objects: [{ key: objectKey, rows: table.rows, bytes, sha256 }],
-      partkeeperVersion: PARTKEEPER_VERSION,
-      createdAt: ctx.clock().toISOString(),
-      keyColumn: key?.name ?? null,
-      keyMin: table.keyMin,
-      keyMax: table.keyMax,
-      content: {
-        algorithm: CONTENT_DIGEST_ALGORITHM,
-        digest: table.content.digest,
-        columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls })),
-      },
-    };
-    if ((await store.putJson(keys.manifest, manifest)) === "exists") {
-      // A crash after writing it, or an earlier archive of the same content: either commits these rows.
-      const existing = parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
-      const same = existing.content ? existing.content.digest === table.content.digest : existing.sha256 === sha256;
-      if (!same || existing.rows !== table.rows) {
-        throw new ArchiveConflictError(
-          `${url(keys.manifest)} already commits an archive of other content (${existing.rows} rows, created ${existing.createdAt}) ` +
-            `than ${displayName(action.partition)} holds now (${table.rows} rows): the partition was attached again and changed since, ` +
-            "or an earlier table had its name. The partition is kept; see docs/deploy.md (Archive conflict)",
-        );
-      }
-      return existing;
-    }
-    return manifest;
+    return { bytes, sha256, summary: table };
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/**
+ * Step 3 of verifyArchive: writes `manifest` once (the commit marker), or, when one is stored
+ * already, returns it if it commits the same content (a crash after writing it, or an earlier
+ * archive of an unchanged partition).
+ * @throws ArchiveConflictError when the stored manifest commits other content.
+ */
+export async function commitManifest(ctx: DataAccess, archive: PartitionArchive, manifest: Manifest, action: ArchivePartitionAction): Promise<Manifest> {
+  const { store, keys, url } = archive;
+  if ((await store.putJson(keys.manifest, manifest)) === "created") return manifest;
+  // A crash after writing it, or an earlier archive of the same content: either commits these rows.
+  const existing = parseManifest(await store.getJson(keys.manifest), url(keys.manifest));
+  const digest = manifest.content?.digest;
+  const same = existing.content && digest !== undefined ? existing.content.digest === digest : existing.sha256 === manifest.sha256;
+  if (!same || existing.rows !== manifest.rows) {
+    throw new ArchiveConflictError(
+      `${url(keys.manifest)} already commits an archive of other content (${existing.rows} rows, created ${existing.createdAt}) ` +
+        `than ${displayName(action.partition)} holds now (${manifest.rows} rows): the partition was attached again and changed since, ` +
+        "or an earlier table had its name. The partition is kept; see docs/deploy.md (Archive conflict)",
+    );
+  }
+  ctx.logger.debug("manifest already stored with the same content", { manifest: keys.manifest });
+  return existing;
 }
 
 /** Names the columns whose values differ (per-column digests in both engines), after the row digests differed. */
@@ -132,9 +187,10 @@ async function differingColumns(
   parent: ParentInfo,
   file: string,
   columns: ReadonlyArray<ManifestColumn>,
+  pages: PageRange | undefined,
 ): Promise<string[]> {
   const [inTable, inArchive] = await Promise.all([
-    relationColumnDigests(ctx.sql, action.partition, parent.columns),
+    relationColumnDigests(ctx.sql, action.partition, parent.columns, pages),
     readParquetColumnDigests(file, columns, ctx.workDir, { memoryMb: ctx.memoryMb }),
   ]);
   const names = columns.filter((_, i) => inTable[i] !== inArchive[i]).map((c) => JSON.stringify(c.name));

@@ -1,6 +1,7 @@
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { MAX_IDENTIFIER_BYTES, qualifiedName, type QualifiedName } from "../identifier.ts";
+import { ConfigError } from "../errors.ts";
 import { parseArchiveLocation, type ArchiveLocation } from "../store/archive-location.ts";
 import { approximateHours, parseCalendarDuration, type CalendarDuration } from "./duration.ts";
 
@@ -450,6 +451,17 @@ const stats = z
   })
   .default(STATS_DEFAULT);
 
+/** Default `archive.partSize`: every partition up to 4 GB of table is archived as one object. */
+export const DEFAULT_ARCHIVE_PART_SIZE = "4GB";
+
+/** `"512MB"` -> 536870912: kB, MB, GB, TB of 1024, as Postgres memory settings. */
+export function parseByteSize(text: string): number {
+  const match = /^(\d+)\s*(kB|MB|GB|TB)$/.exec(text);
+  if (!match) throw new ConfigError(`"${text}" is not a size like "512MB" or "4GB"`);
+  const power = { kB: 1, MB: 2, GB: 3, TB: 4 }[match[2] as "kB" | "MB" | "GB" | "TB"];
+  return Number(match[1]) * 1024 ** power;
+}
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of `partkeeper.schema.json`, for editor completion; partkeeper ignores it."),
@@ -467,6 +479,17 @@ export const configSchema = z
           })
           .describe(
             "`s3://bucket/prefix` where archives go. `--archive` (CLI) or `PARTKEEPER_ARCHIVE` (Lambda) override it.",
+          ),
+        partSize: z
+          .string()
+          .regex(/^[1-9]\d*\s*(kB|MB|GB|TB)$/, 'must be a size like "512MB" or "4GB" (units kB, MB, GB, TB of 1024)')
+          .default(DEFAULT_ARCHIVE_PART_SIZE)
+          .transform(parseByteSize)
+          .describe(
+            "Table size (heap and TOAST, as `pg_table_size`) per Parquet part: a partition larger than this is archived in several parts " +
+              "(page ranges), each exported, uploaded, verified and recorded on its own, so a run stopped by its deadline continues with the " +
+              "next part on the next run and temporary disk holds one part. Size it so a part takes well under the archive function's timeout " +
+              "(about 30 MB of table per second was measured, docs/figures.md). Smaller partitions are one `data.parquet`.",
           ),
       })
       .optional()

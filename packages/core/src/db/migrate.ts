@@ -8,6 +8,7 @@ import { sql as dataMigration } from "./migrations/0004-data-migration.ts";
 import { sql as recurringMove } from "./migrations/0005-recurring-move.ts";
 import { sql as health } from "./migrations/0006-health.ts";
 import { sql as healthSetBased } from "./migrations/0007-health-set-based.ts";
+import { sql as archiveParts } from "./migrations/0008-archive-parts.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 5, sql: recurringMove },
   { version: 6, sql: health },
   { version: 7, sql: healthSetBased },
+  { version: 8, sql: archiveParts },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

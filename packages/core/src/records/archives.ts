@@ -3,7 +3,7 @@ import { schemaVersion } from "../db/migrate.ts";
 import { qualifiedName, type QualifiedName } from "../identifier.ts";
 
 /**
- * `partkeeper.archive` (migrations 0001, 0003): one row per archive of a partition, moved through the
+ * `partkeeper.archive` (migrations 0001, 0003, 0008): one row per archive of a partition, moved through the
  * archive state machine (DESIGN rule 6), each state recorded after its step completed.
  */
 export const ARCHIVE_STATES = ["intent", "detached", "exported", "verified", "dropped", "kept"] as const;
@@ -38,6 +38,12 @@ export interface LiveArchive {
   readonly objectKey: string | null;
   /** SHA-256 of the current attempt's exported file (lower-case hex), or null before its export. */
   readonly exportSha256: string | null;
+  /**
+   * Part plan and finished parts of an archive in several Parquet parts (migration 0008,
+   * archive/archive-parts.ts `PartsPlan`), as stored; null for an archive of one object. Valid only
+   * while its `attempt` is the record's.
+   */
+  readonly parts: unknown;
 }
 
 /** Fields recorded with a state; absent ones keep their value (`lastError` is cleared when absent). */
@@ -48,9 +54,15 @@ export interface ArchiveUpdate {
   /** Set once verified: the manifest's key, rows, bytes and SHA-256. */
   readonly manifest?: { readonly key: string; readonly rows: number; readonly bytes: number; readonly sha256: string };
   readonly lastError?: string;
+  /** The part plan with its finished parts (archive-parts.ts), stored as jsonb; null clears it. */
+  readonly parts?: object | null;
 }
 
-const liveColumns = (sql: Sql) => sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256"`;
+/** Schema version that added `archive.parts`: a dry run on an older schema reads it as null. */
+const PARTS_VERSION = 8;
+
+const liveColumns = (sql: Sql, withParts = true) =>
+  sql`id::float8 as id, state, attempt, object_key as "objectKey", export_sha256 as "exportSha256", ${withParts ? sql`parts` : sql`null::jsonb`} as parts`;
 const finished = (sql: Sql) => sql`(select jsonb_array_elements_text(${sql.json([...FINISHED_ARCHIVE_STATES])}))`;
 
 /** Archives a previous run started and did not finish, by id (empty before partkeeper's schema exists). */
@@ -91,12 +103,13 @@ export async function recordArchiveIntent(
  * before partkeeper's schema exists).
  */
 export async function findLiveArchive(sql: Sql, partition: QualifiedName): Promise<LiveArchive | null> {
-  return (await schemaVersion(sql)) < 3 ? null : selectLiveArchive(sql, partition);
+  const version = await schemaVersion(sql);
+  return version < 3 ? null : selectLiveArchive(sql, partition, version >= PARTS_VERSION);
 }
 
-async function selectLiveArchive(sql: Sql, partition: QualifiedName): Promise<LiveArchive | null> {
+async function selectLiveArchive(sql: Sql, partition: QualifiedName, withParts = true): Promise<LiveArchive | null> {
   const [row] = await sql<LiveArchive[]>`
-    select ${liveColumns(sql)} from partkeeper.archive
+    select ${liveColumns(sql, withParts)} from partkeeper.archive
     where partition_schema = ${partition.schema} and partition_name = ${partition.name} and state not in ${finished(sql)}`;
   return row ?? null;
 }
@@ -114,6 +127,7 @@ export async function updateArchive(sql: Sql, id: number, state: ArchiveState, f
       bytes = coalesce(${m?.bytes ?? null}::bigint, bytes),
       sha256 = coalesce(${m?.sha256 ?? null}, sha256),
       verified_at = case when ${state} = 'verified' then now() else verified_at end,
+      parts = ${fields.parts === undefined ? sql`parts` : fields.parts === null ? sql`null` : sql`${sql.json(fields.parts as never)}::jsonb`},
       last_error = ${fields.lastError ?? null}
     where id = ${id}`;
 }

@@ -42,7 +42,7 @@ function describe(o: ActionOutcome, showSql: boolean): string[] {
       line = `~ ${a.partition.name}  (${a.reason}; detached and kept)`;
       break;
   }
-  const out = [`    ${line}${mark}${o.error ? `: ${o.error}` : ""}`];
+  const out = [`    ${line}${mark}${o.message ? `: ${o.message}` : ""}${o.error ? `: ${o.error}` : ""}`];
   if (showSql) for (const s of o.statements) out.push(`        ${s};`);
   return out;
 }

@@ -1,4 +1,5 @@
 import { archivePartition, type ArchiveOutcome } from "../archive/archive-partition.ts";
+import type { ArchivePace } from "../archive/archive-parts.ts";
 import { countDefaultPartitionRows, defaultPartitionOf, defaultPartitionRows } from "../catalog/default-partition-rows.ts";
 import { readCatalog, type CatalogRequest } from "../catalog/read-catalog.ts";
 import { newPartitionLocks } from "../catalog/read-relation.ts";
@@ -43,6 +44,8 @@ export interface ActionOutcome {
   readonly statements: ReadonlyArray<string>;
   readonly rowsMoved?: number;
   readonly archive?: ArchiveOutcome;
+  /** Why a `deferred` action waits, e.g. `3 of 8 parts archived; continues on the next run`. */
+  readonly message?: string;
   readonly error?: string;
   /** Error class name, e.g. `ArchiveVerificationError`, `LockTimeoutError`. */
   readonly errorName?: string;
@@ -97,7 +100,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     await recordManagedParents(ctx.sql, policies, options.only === undefined);
   }
 
-  const run: ParentRun = { ctx, job: options.job, now: started, which, dryRun: options.dryRun, jobRunId, lockBudget: await lockBudget(ctx.sql), maxKeys: [] };
+  const run: ParentRun = { ctx, job: options.job, now: started, which, dryRun: options.dryRun, jobRunId, lockBudget: await lockBudget(ctx.sql), maxKeys: [], archivePace: { slowestPartMs: 0 } };
   const parents: ParentResult[] = [];
   for (let first = 0; first < policies.length; first += run.lockBudget) {
     const chunk = policies.slice(first, first + run.lockBudget);
@@ -138,6 +141,8 @@ interface ParentRun {
   readonly lockBudget: number;
   /** Range-integer parents' max(key) as planned, recorded once at the end of a run that is not a dry run. */
   readonly maxKeys: MaxKeyRecord[];
+  /** How long an archive part took in this run (archive-parts.ts): the deadline check of the next one. */
+  readonly archivePace: ArchivePace;
 }
 
 /** The parts of the plan a selection applies, as the job catalog says (`lifecycle`: those of every lifecycle job). */
@@ -279,6 +284,13 @@ async function runParent(run: ParentRun, policy: TablePolicy): Promise<ParentRes
     }
     const stepOutcomes = step.length > 1 ? await applyBatch(run, exec, policy, info, step as ReadonlyArray<PlainCreate>) : [await applyAction(run, exec, policy, info, step[0]!)];
     outcomes.push(...stepOutcomes);
+    if (stepOutcomes.some((o) => o.status === "deferred")) {
+      // An archive in parts stopped before the deadline: what follows waits for the next run too.
+      const rest = steps.slice(index + 1).flat();
+      for (const action of rest) outcomes.push({ action, status: "deferred", statements: [], durationMs: 0 });
+      if (rest.length) ctx.logger.warn("deadline near; the rest continues on the next run", { parent: displayName(name), deferred: rest.length });
+      break;
+    }
     const failure = stepOutcomes.find((o) => o.status === "failed");
     if (failure) {
       failedGroups.add(groupOf(failure.action));
@@ -308,10 +320,19 @@ async function applyAction(run: ParentRun, exec: DdlExecutor, policy: TablePolic
   const startedMs = Date.now();
   const statements = () => exec.log.slice(firstStep).flatMap((s) => s.statements);
   try {
-    const result =
-      action.kind === "archive-partition"
-        ? { archive: (await archivePartition(ctx, exec, info, action, locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive"), run.jobRunId)) ?? undefined }
-        : await applyPartitionAction(exec, info, action);
+    let result: { archive?: ArchiveOutcome; rowsMoved?: number };
+    if (action.kind === "archive-partition") {
+      const archive = locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive");
+      const partBytes = ctx.config.archive?.partSize;
+      const outcome = await archivePartition(ctx, exec, info, action, archive, run.jobRunId, { pace: run.archivePace, ...(partBytes === undefined ? {} : { partBytes }) });
+      if (outcome !== null && "continues" in outcome) {
+        ctx.logger.info("deferred", { parent, action: action.kind, partition: displayName(action.partition), message: outcome.message, durationMs: Date.now() - startedMs });
+        return { action, status: "deferred", statements: statements(), message: outcome.message, durationMs: Date.now() - startedMs };
+      }
+      result = { archive: outcome ?? undefined };
+    } else {
+      result = await applyPartitionAction(exec, info, action);
+    }
     ctx.logger.info(dryRun ? "planned" : "applied", { parent, action: action.kind, partition: displayName(action.partition), durationMs: Date.now() - startedMs });
     return { action, status: dryRun ? "planned" : "applied", statements: statements(), ...result, durationMs: Date.now() - startedMs };
   } catch (error) {
