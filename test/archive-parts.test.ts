@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { restorePartition, runJob, silentLogger, type JobContext, type Logger } from "@partkeeper/core";
@@ -216,6 +219,49 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
     expect(second.parents[0]!.actions[0]!.archive).toMatchObject({ rows: ROWS, finalState: "dropped" });
     expect(resumed.parts()).toBe(stopped.parts!.firstPages.length - 3);
     await expectRestoredIdentical(ctx, sql, "crashed");
+  });
+
+  it("resumes after the job was killed (SIGKILL) in the middle of a part, exporting only the parts not recorded", async () => {
+    await parentWithExpiredMay(sql, "killed");
+    const childUrl = new URL(url);
+    childUrl.searchParams.set("application_name", "pk-archive-child");
+    const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "archive-child.ts"), childUrl.toString(), JSON.stringify({ archive, tables: [policy("killed")] })], {
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const recorded = async () => {
+      const [row] = await sql`select coalesce(jsonb_array_length(parts->'done'), 0)::int as n from partkeeper.archive where partition_name = 'killed_p2026_05'`;
+      return (row?.n as number | undefined) ?? 0;
+    };
+    // Killed once two parts are recorded: in the middle of the third (its export, upload or read-back).
+    for (const until = Date.now() + 60_000; (await recorded()) < 2; await sleep(2)) {
+      if (child.exitCode !== null || Date.now() > until) throw new Error(`the child ended or stalled before two parts were recorded:\n${output}`);
+    }
+    child.kill("SIGKILL");
+    await exited;
+    for (const until = Date.now() + 30_000; ; await sleep(10)) {
+      const [sessions] = await sql`select count(*)::int as n from pg_stat_activity where application_name = 'pk-archive-child'`;
+      if (sessions!.n === 0) break;
+      if (Date.now() > until) throw new Error("sessions of the killed child are still there");
+    }
+    const killed = await archiveRecord(sql, "killed_p2026_05");
+    expect(killed.state).toBe("detached");
+    expect(await partitionNames(sql, "public", "killed")).toEqual(["killed_p2026_11"]);
+    const [left] = await sql`select count(*)::int as n from killed_p2026_05`;
+    expect(left!.n).toBe(ROWS);
+
+    const resumed = partCounter();
+    const ctx = await context("killed", resumed.logger);
+    const summary = await runJob(ctx, { job: "archive", dryRun: false });
+    expect(summary.ok).toBe(true);
+    expect(summary.parents[0]!.actions[0]!.archive).toMatchObject({ rows: ROWS, finalState: "dropped" });
+    expect(resumed.parts()).toBe(killed.parts!.firstPages.length - killed.parts!.done.length);
+    expect(await archiveRecord(sql, "killed_p2026_05")).toMatchObject({ state: "dropped", attempt: 1, rows: ROWS });
+    await expectRestoredIdentical(ctx, sql, "killed");
   });
 
   describe("S3 faults on the wire", async () => {
