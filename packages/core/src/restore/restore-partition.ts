@@ -400,15 +400,8 @@ async function buildIndexes(run: RestoreRun, indexes: ReadonlyArray<TargetIndex>
 }
 
 /**
- * Objects of at least this many rows load in two parallel streams (load-parquet.ts `streams`): the
- * database parses the CSV on two cores instead of one. Smaller ones in one: a second DuckDB, pipe and
- * connection would cost more than they save.
- */
-const TWO_STREAMS_MIN_ROWS = 100_000;
-
-/**
- * Loads object `i` from `file` (null in a dry run), each COPY in its own transaction, so a failed
- * DuckDB conversion loads nothing; a `-- load` line in the plan. Columns generated in the target are not loaded:
+ * Loads object `i` from `file` (null in a dry run) with one COPY in its own transaction, so a failed
+ * one loads nothing; a `-- load` line in the plan. Columns generated in the target are not loaded:
  * Postgres computes them (a COPY naming one fails).
  */
 async function loadObject(run: RestoreRun, i: number, file: string | null, generated: ReadonlyArray<ManifestColumn>): Promise<void> {
@@ -426,7 +419,6 @@ async function loadObject(run: RestoreRun, i: number, file: string | null, gener
         generated: generated.map((c) => c.name),
         workDir: ctx.workDir,
         memoryMb: ctx.memoryMb,
-        streams: object.rows >= TWO_STREAMS_MIN_ROWS ? 2 : 1,
       }),
   });
   if (loaded && loaded.rows !== object.rows) {
