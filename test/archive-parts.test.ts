@@ -7,7 +7,7 @@ import { restorePartition, runJob, silentLogger, type JobContext, type Logger } 
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { pageRangeCondition } from "../packages/core/src/parquet/relation-summary.ts";
-import { createTestDatabase, listObjects, useTestS3 } from "./helpers.ts";
+import { createTestDatabase, differingRows, listObjects, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 import { startFaultProxy } from "./s3-fault-proxy.ts";
 
@@ -56,12 +56,6 @@ function partCounter(onPart: (parts: number) => void = () => {}): { logger: Logg
       },
     },
   };
-}
-
-/** Rows in `a` and not in `b` and the other way round (EXCEPT ALL both ways): 0 when identical. */
-async function differingRows(sql: JobContext["sql"], a: string, b: string): Promise<number> {
-  const [row] = await sql.unsafe(`select count(*)::int as n from ((select * from "${a}" except all select * from "${b}") union all (select * from "${b}" except all select * from "${a}")) d`);
-  return (row as unknown as { n: number }).n;
 }
 
 async function archiveRecord(sql: JobContext["sql"], partition: string) {

@@ -103,3 +103,9 @@ export async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Rows of table `a` (a name, quoted here) not in `b` and the other way round (EXCEPT ALL both ways): 0 when identical. */
+export async function differingRows(sql: postgres.Sql, a: string, b: string): Promise<number> {
+  const [row] = await sql.unsafe(`select count(*)::int as n from ((select * from "${a}" except all select * from "${b}") union all (select * from "${b}" except all select * from "${a}")) d`);
+  return (row as unknown as { n: number }).n;
+}

@@ -14,6 +14,7 @@ import { archiveParts, partsDone, partsProgress, planPartPages, readRelationLayo
 import { DEFAULT_ARCHIVE_PART_SIZE, parseByteSize } from "../config/schema.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
 import { exportAndUpload } from "./upload-export.ts";
+import { parquetLabel, type ParquetVersion } from "../parquet/parquet-version.ts";
 import { summarizeRelationContent } from "../parquet/relation-summary.ts";
 import type { ContentRelationSummary } from "../parquet/read-parquet.ts";
 import { verifyArchive } from "./verify-archive.ts";
@@ -52,6 +53,8 @@ export interface ArchiveRunOptions {
   readonly partBytes?: number;
   /** Shared by the archives of one run: how long a part took (the deadline check). */
   readonly pace?: ArchivePace;
+  /** Parquet format version of the archive's objects (config `archive.parquetVersion`). Default `v1`. */
+  readonly parquetVersion?: ParquetVersion;
 }
 
 /**
@@ -147,7 +150,7 @@ export async function archivePartition(
       if (plan !== null) {
         if (plan.done.length === 0) exportsThisRun += 1;
         const result = await archiveParts(
-          { ctx, exec, parent, action, archive, pace, recordPart: (next) => setState("detached", { parts: next }) },
+          { ctx, exec, parent, action, archive, pace, parquetVersion: options.parquetVersion, recordPart: (next) => setState("detached", { parts: next }) },
           plan,
         );
         if (result.kind === "stopped") {
@@ -164,14 +167,14 @@ export async function archivePartition(
         const objectKey = dataKey(keys, record.attempt);
         const exportSha256 = await exec.perform({
           description: `export ${displayName(action.partition)} to ${url(objectKey)}`,
-          plan: [`-- export to ${url(objectKey)} (Parquet, ZSTD, SHA-256 checksum on upload)`],
+          plan: [`-- export to ${url(objectKey)} (${parquetLabel(options.parquetVersion)}, ZSTD, SHA-256 checksum on upload)`],
           work: () =>
             exportAndUpload(ctx, parent, action.partition, archive, objectKey, () => {
               // The partition is frozen by its guard. Postgres summarizes it during the upload, download and
               // read-back rather than during the export: on shared CPUs that competed with the COPY (measured).
               tableSummary ??= summarizeRelationContent(ctx.sql, action.partition, parent.columns, parent.keyColumns[0] ?? null);
               tableSummary.catch(() => {});
-            }),
+            }, undefined, options.parquetVersion),
         });
         await setState("exported", { objectKey, ...(exportSha256 === null ? {} : { exportSha256 }) });
       }

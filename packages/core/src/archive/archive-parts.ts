@@ -9,6 +9,7 @@ import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { CONTENT_DIGEST_ALGORITHM } from "../parquet/content-digest.ts";
 import { parquetColumn } from "../parquet/parquet-types.ts";
+import { parquetLabel, type ParquetVersion } from "../parquet/parquet-version.ts";
 import type { ContentRelationSummary } from "../parquet/read-parquet.ts";
 import { summarizeRelation, summarizeRelationContent, type PageRange } from "../parquet/relation-summary.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
@@ -196,6 +197,8 @@ export interface PartsRun {
   readonly action: ArchivePartitionAction;
   readonly archive: PartitionArchive;
   readonly pace: ArchivePace;
+  /** Parquet format version of the parts (config `archive.parquetVersion`). Default `v1`. */
+  readonly parquetVersion?: ParquetVersion | undefined;
   /** Records the plan with one more finished part (state stays `detached`). */
   readonly recordPart: (plan: PartsPlan) => Promise<void>;
 }
@@ -234,12 +237,12 @@ export async function archiveParts(run: PartsRun, initial: PartsPlan): Promise<P
     const started = Date.now();
     const verified = await exec.perform({
       description: `export part ${part} of ${count} of ${displayName(partition)} to ${archive.url(objectKey)} and verify it`,
-      plan: [`-- export part ${part} of ${count} (${range}) to ${archive.url(objectKey)} (Parquet, ZSTD, SHA-256 checksum on upload), then verify it`],
+      plan: [`-- export part ${part} of ${count} (${range}) to ${archive.url(objectKey)} (${parquetLabel(run.parquetVersion)}, ZSTD, SHA-256 checksum on upload), then verify it`],
       work: async () => {
         await assertSameTable(ctx.sql, partition, plan);
         let summary: Promise<ContentRelationSummary> | null = null;
         const summarize = () => (summary ??= summarizeRelationContent(ctx.sql, partition, parent.columns, key, pages));
-        const exportSha256 = await exportAndUpload(ctx, parent, partition, archive, objectKey, () => void summarize().catch(() => {}), pages);
+        const exportSha256 = await exportAndUpload(ctx, parent, partition, archive, objectKey, () => void summarize().catch(() => {}), pages, run.parquetVersion);
         const result = await verifyStoredObject(ctx, { parent, action, archive, objectKey, exportSha256, tableSummary: summarize, pages, label });
         await assertSameTable(ctx.sql, partition, plan);
         return result;

@@ -3,6 +3,7 @@ import type { ParentInfo } from "../catalog/types.ts";
 import type { DataAccess } from "../context.ts";
 import type { QualifiedName } from "../identifier.ts";
 import { exportToParquet } from "../parquet/export-parquet.ts";
+import type { ParquetVersion } from "../parquet/parquet-version.ts";
 import type { PageRange } from "../parquet/relation-summary.ts";
 import type { PartitionArchive } from "./archive-keys.ts";
 
@@ -11,6 +12,7 @@ import type { PartitionArchive } from "./archive-keys.ts";
  * the file once under `objectKey`, deleting it after the upload, so temporary disk holds one file;
  * returns the SHA-256 the stored object must have (null when an object already stored there by an
  * earlier run carries none: verification then fails; else it is verified against its own metadata's SHA-256).
+ * `parquetVersion` (config `archive.parquetVersion`, default `v1`) is the file's Parquet format version.
  */
 export async function exportAndUpload(
   ctx: DataAccess,
@@ -20,6 +22,7 @@ export async function exportAndUpload(
   objectKey: string,
   onExported: () => void,
   pages?: PageRange,
+  parquetVersion?: ParquetVersion,
 ): Promise<string | null> {
   const exported = await exportToParquet({
     openCopyClient: ctx.openCopyClient,
@@ -28,6 +31,7 @@ export async function exportAndUpload(
     columns: parent.columns,
     workDir: ctx.workDir,
     memoryMb: ctx.memoryMb,
+    parquetVersion,
   });
   onExported();
   try {

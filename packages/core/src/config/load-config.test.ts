@@ -55,6 +55,17 @@ describe("config validation", () => {
     expect(() => parseConfig(table({ strategy: "range-time", interval: "day", retention: "30 days", archive: { enabled: false } }))).not.toThrow();
   });
 
+  it("archive.parquetVersion: v1 by default, v2 when chosen, anything else named", () => {
+    const hash = table({ strategy: "hash", modulus: 2 });
+    expect(parseConfig({ archive: { location: "s3://bucket/archive" }, ...hash }).archive).toMatchObject({ parquetVersion: "v1" });
+    expect(parseConfig({ archive: { location: "s3://bucket/archive", parquetVersion: "v2" }, ...hash }).archive).toMatchObject({ parquetVersion: "v2" });
+    expect(errorOf({ archive: { location: "s3://bucket/archive", parquetVersion: "2.0" }, ...hash })).toMatch(/archive\.parquetVersion: must be one of v1, v2/);
+    // --archive and PARTKEEPER_ARCHIVE (every deployed function) replace the location only.
+    const overridden = parseConfig({ archive: { location: "s3://bucket/archive", parquetVersion: "v2", partSize: "1GB" }, ...hash }, "config", "s3://other/prefix");
+    expect(overridden.archive).toMatchObject({ location: { bucket: "other" }, parquetVersion: "v2", partSize: 1024 ** 3 });
+    expect(parseConfig(hash, "config", "s3://other/prefix").archive).toMatchObject({ location: { bucket: "other" }, parquetVersion: "v1" });
+  });
+
   it("accepts names with quotes, spaces, upper case and unicode as they are", () => {
     const config = parseConfig({ tables: [{ schema: "Sales Ünïcode", table: 'hej"hej Événements', strategy: "list", values: ["a"] }] });
     expect(config.tables[0]).toMatchObject({ parent: { schema: "Sales Ünïcode", name: 'hej"hej Événements' } });

@@ -12,7 +12,8 @@ import { configSchema, type Config } from "./schema.ts";
  * nothing else runs first.
  */
 export function parseConfig(input: unknown, source = "config", archiveLocation?: string): Config {
-  const withLocation = archiveLocation && input && typeof input === "object" ? { ...input, archive: { location: archiveLocation } } : input;
+  // Only the location is replaced: the rest of `archive` (partSize, parquetVersion) is the config's.
+  const withLocation = archiveLocation && input && typeof input === "object" ? { ...input, archive: { ...archiveOf(input), location: archiveLocation } } : input;
   const result = configSchema.safeParse(withLocation);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${formatIssues(result.error)}`);
   const config = result.data;
@@ -23,6 +24,12 @@ export function parseConfig(input: unknown, source = "config", archiveLocation?:
     );
   }
   return config;
+}
+
+/** The input's `archive` object when it is one (anything else is left to the schema to report by replacing it). */
+function archiveOf(input: object): object {
+  const archive = (input as { archive?: unknown }).archive;
+  return archive && typeof archive === "object" && !Array.isArray(archive) ? archive : {};
 }
 
 /** One line per issue, `  <path>: <message>`. */

@@ -10,6 +10,7 @@ import { displayName, type QualifiedName } from "../identifier.ts";
 import { withCopyClient, type OpenCopyClient } from "./copy-client.ts";
 import { duckdbMemoryLimitBytes, openDuckdb } from "./duckdb-session.ts";
 import { createNamedPipe, settleNamedPipe } from "./named-pipe.ts";
+import type { ParquetVersion } from "./parquet-version.ts";
 import { mapColumn, parquetColumn, type ColumnMapping, type ParquetColumn } from "./parquet-types.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 import { sha256File } from "./read-parquet.ts";
@@ -25,6 +26,17 @@ export const DEFAULT_ROW_GROUP_ROWS = 122_880;
  * smaller, level 19 reaches 0.6x of pg_dump -Fc at 140x the write time.
  */
 export const ZSTD_LEVEL = 1;
+
+/**
+ * The options of DuckDB's `COPY ... TO 'file' (...)` for an archive, e.g.
+ * `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880` (v1: DuckDB's default,
+ * so no PARQUET_VERSION option) or `..., PARQUET_VERSION v2`.
+ */
+export function parquetCopyOptions(rowGroupRows: number, parquetVersion: ParquetVersion): string {
+  const options = ["FORMAT parquet", "COMPRESSION zstd", `COMPRESSION_LEVEL ${ZSTD_LEVEL}`, `ROW_GROUP_SIZE ${rowGroupRows}`];
+  if (parquetVersion === "v2") options.push("PARQUET_VERSION v2");
+  return options.join(", ");
+}
 
 const MiB = 1024 * 1024;
 
@@ -60,6 +72,8 @@ export interface ExportToParquetOptions {
   readonly rowGroupRows?: number;
   /** Memory of the process, MB (see duckdb-session.ts). Default: DuckDB's default memory limit. */
   readonly memoryMb?: number | undefined;
+  /** Parquet format version of the file (see PARQUET_VERSIONS). Default `v1`. */
+  readonly parquetVersion?: ParquetVersion | undefined;
 }
 
 export interface ExportToParquetResult {
@@ -84,7 +98,7 @@ export interface ExportToParquetResult {
  *    client (TimeZone UTC etc., see copy-client.ts), written into a named pipe `<workDir>/<random>.csv`;
  * 2. at the same time DuckDB reads the pipe with explicit column types (NULL = unquoted empty field,
  *    `""` = empty string: `allow_quoted_nulls = false`) and writes `COPY ... TO 'file' (FORMAT
- *    parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE n)`;
+ *    parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE n[, PARQUET_VERSION v2])`;
  * 3. the pipe is removed (on every path); the Parquet file stays.
  *
  * The relation is read as of the COPY's snapshot; archive it after it was detached so it cannot change.
@@ -124,7 +138,7 @@ export async function exportToParquet(options: ExportToParquetOptions): Promise<
     const select = mappings.map((m, i) => `${m.toParquet(quoteIdent(`c${i}`))} AS ${quoteIdent(m.name)}`).join(", ");
     const converting = duck.query(
       `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(file)} ` +
-        `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS})`,
+        `(${parquetCopyOptions(options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, options.parquetVersion ?? "v1")})`,
       `convert the CSV export of ${displayName(relation)} to Parquet`,
     );
     const [copied, converted] = await settleNamedPipe(pipe, streaming, converting);

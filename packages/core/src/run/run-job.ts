@@ -324,7 +324,12 @@ async function applyAction(run: ParentRun, exec: DdlExecutor, policy: TablePolic
     if (action.kind === "archive-partition") {
       const archive = locateArchive(ctx.store, archivePrefixOf(policy), action.parent, action.partition, "archive");
       const partBytes = ctx.config.archive?.partSize;
-      const outcome = await archivePartition(ctx, exec, info, action, archive, run.jobRunId, { pace: run.archivePace, ...(partBytes === undefined ? {} : { partBytes }) });
+      const parquetVersion = ctx.config.archive?.parquetVersion;
+      const outcome = await archivePartition(ctx, exec, info, action, archive, run.jobRunId, {
+        pace: run.archivePace,
+        ...(partBytes === undefined ? {} : { partBytes }),
+        ...(parquetVersion === undefined ? {} : { parquetVersion }),
+      });
       if (outcome !== null && "continues" in outcome) {
         ctx.logger.info("deferred", { parent, action: action.kind, partition: displayName(action.partition), message: outcome.message, durationMs: Date.now() - startedMs });
         return { action, status: "deferred", statements: statements(), message: outcome.message, durationMs: Date.now() - startedMs };
