@@ -30,7 +30,7 @@ export class ArchivedGeneratedSummary {
     private readonly generated: ReadonlyArray<ManifestColumn>,
   ) {}
 
-  /** A summary of `generated` (manifest columns, in file order `columns`); null when there are none. */
+  /** A summary of `generated` (manifest columns, in file order `columns`); null when there are none. `memoryMb`: the process's, as for loadParquet. */
   static async open(
     workDir: string,
     memoryMb: number | undefined,
@@ -38,7 +38,10 @@ export class ArchivedGeneratedSummary {
     generated: ReadonlyArray<ManifestColumn>,
   ): Promise<ArchivedGeneratedSummary | null> {
     if (generated.length === 0) return null;
-    return new ArchivedGeneratedSummary(await openDuckdb(workDir, { memoryMb }), columns, generated);
+    // Open while each object's load runs its own DuckDB: a quarter of the memory base, since it only
+    // keeps a row per object and column (DuckDB's memory_limit is a share of it, duckdb-session.ts).
+    const duck = await openDuckdb(workDir, { memoryMb: memoryMb === undefined ? undefined : Math.floor(memoryMb / 4) });
+    return new ArchivedGeneratedSummary(duck, columns, generated);
   }
 
   /** Adds one Parquet object's values (before it is deleted). */
