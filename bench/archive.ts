@@ -36,6 +36,7 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createClient, jobDefinition, openJobContext, parseConfig, qualifiedName, restorePartition, runJob, silentLogger } from "@partkeeper/core";
 import { exportToParquet } from "../packages/core/src/parquet/export-parquet.ts";
+import { createEventsTable } from "./events-fixture.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -50,19 +51,7 @@ try {
   const sql = createClient(pg.url);
   releasers.push(() => sql.end({ timeout: 5 }));
   process.stdout.write(`building a ${rows.toLocaleString("en-US")}-row partition...\n`);
-  await sql.unsafe(`
-    create table events (id bigint generated always as identity, run_id uuid not null, ts timestamptz not null,
-      type text not null, payload jsonb not null, amount numeric(12,2), primary key (id, ts)) partition by range (ts);
-    create table events_p2025_01 partition of events for values from ('2025-01-01 00:00:00+00') to ('2025-02-01 00:00:00+00');
-    create table events_p2025_02 partition of events for values from ('2025-02-01 00:00:00+00') to ('2025-03-01 00:00:00+00');
-    insert into events (run_id, ts, type, payload, amount)
-      select gen_random_uuid(), timestamptz '2025-01-01 00:00:00+00' + random() * interval '31 days',
-             (array['run.started', 'step.completed', 'step.failed', 'run.completed'])[1 + g % 4],
-             jsonb_build_object('step', g % 17, 'attempt', 1 + g % 3, 'worker', 'w-' || (g % 32), 'digest', md5(g::text)),
-             (g % 1000000) / 100.0
-      from generate_series(1, ${rows}) g;
-  `);
-  await sql`vacuum analyze events`;
+  await createEventsTable(sql, rows);
   const [size] = await sql`select pg_total_relation_size('events_p2025_01')::float8 as bytes`;
   const partitionBytes = size!.bytes as number;
 
