@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { pageRangeCondition } from "../parquet/relation-summary.ts";
-import { combinePartContents, objectsSha256, partPages, partsProgress, planPartPages, storedPartsPlan, type ArchivedPart } from "./archive-parts.ts";
+import { objectsSha256 } from "./manifest.ts";
+import { combinePartContents, partPages, partsProgress, planPartPages, storedPartsPlan, type ArchivedPart } from "./archive-parts.ts";
 
 const part = (n: number, digest: string, nulls: number[]): ArchivedPart => ({
   part: n,
@@ -49,6 +50,7 @@ describe("archive parts", () => {
   it("takes the manifest's sha256 over the objects' sha256 values in order", () => {
     const objects = [{ sha256: "a".repeat(64) }, { sha256: "b".repeat(64) }];
     expect(objectsSha256(objects)).toBe(createHash("sha256").update("a".repeat(64) + "b".repeat(64)).digest("hex"));
+    expect(objectsSha256(objects.slice(0, 1))).toBe("a".repeat(64));
   });
 
   it("reads a stored plan only for its attempt", () => {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { ColumnInfo, ParentInfo } from "../catalog/types.ts";
 import type { DataAccess } from "../context.ts";
@@ -8,16 +7,14 @@ import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { CONTENT_DIGEST_ALGORITHM } from "../parquet/content-digest.ts";
-import { parquetColumn } from "../parquet/parquet-types.ts";
 import { parquetLabel, type ParquetVersion } from "../parquet/parquet-version.ts";
 import type { ContentRelationSummary } from "../parquet/read-parquet.ts";
 import { summarizeRelation, summarizeRelationContent, type PageRange } from "../parquet/relation-summary.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
-import { PARTKEEPER_VERSION } from "../version.ts";
 import { partKey, type PartitionArchive } from "./archive-keys.ts";
-import type { Manifest, ManifestObject } from "./manifest.ts";
+import type { Manifest } from "./manifest.ts";
 import { exportAndUpload } from "./upload-export.ts";
-import { commitManifest, verifyStoredObject } from "./verify-archive.ts";
+import { commitManifest, partitionManifest, verifyStoredObject } from "./verify-archive.ts";
 
 /**
  * Archives in several Parquet parts (issue 8): a partition too large for one invocation (the
@@ -155,9 +152,6 @@ export function partPages(plan: Pick<PartsPlan, "firstPages">, index: number): P
  * The manifest's `sha256` of an archive of several objects (manifest.ts): SHA-256 of the objects'
  * sha256 values (lower-case hex text) concatenated in order.
  */
-export function objectsSha256(objects: ReadonlyArray<Pick<ManifestObject, "sha256">>): string {
-  return createHash("sha256").update(objects.map((o) => o.sha256).join("")).digest("hex");
-}
 
 /**
  * The content summary of the whole partition from its parts' (content-digest.ts: the digest is a
@@ -295,30 +289,9 @@ async function commitParts(run: PartsRun, plan: PartsPlan, key: ColumnInfo | nul
       `archive verification failed for ${displayName(partition)}: ${problems.join("; ")}; the partition is kept and exported again under a new key`,
     );
   }
-  const columns = parent.columns.map(parquetColumn);
   const objects = plan.done.map((p) => ({ key: p.key, rows: p.rows, bytes: p.bytes, sha256: p.sha256 }));
-  return commitManifest(
-    ctx,
-    archive,
-    {
-      formatVersion: 1,
-      parent: { schema: action.parent.schema, name: action.parent.name },
-      partition: { schema: partition.schema, name: partition.name },
-      boundExpression: action.boundExpression,
-      columns,
-      rows,
-      bytes: objects.reduce((n, o) => n + o.bytes, 0),
-      sha256: objectsSha256(objects),
-      objects,
-      partkeeperVersion: PARTKEEPER_VERSION,
-      createdAt: ctx.clock().toISOString(),
-      keyColumn: key?.name ?? null,
-      keyMin: whole.keyMin,
-      keyMax: whole.keyMax,
-      content: combinePartContents(plan.done, columns),
-    },
-    action,
-  );
+  const summary = { keyMin: whole.keyMin, keyMax: whole.keyMax, content: combinePartContents(plan.done, parent.columns) };
+  return commitManifest(ctx, archive, partitionManifest(ctx, parent, action, objects, summary), action);
 }
 
 /** @throws ArchiveVerificationError when the table was rewritten (another relfilenode) since `plan`. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ArchiveError } from "../errors.ts";
 import { CONTENT_DIGEST_ALGORITHM } from "../parquet/content-digest.ts";
@@ -82,4 +83,13 @@ export function parseManifest(json: unknown, where: string): Manifest {
     });
   }
   return result.data;
+}
+
+/**
+ * The manifest's `sha256` for its `objects` in order: the single object's SHA-256, or, with several,
+ * the SHA-256 of their SHA-256 hex values concatenated. Pure.
+ */
+export function objectsSha256(objects: ReadonlyArray<Pick<ManifestObject, "sha256">>): string {
+  if (objects.length === 1) return objects[0]!.sha256;
+  return createHash("sha256").update(objects.map((o) => o.sha256).join("")).digest("hex");
 }

@@ -8,7 +8,7 @@ import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { PARTKEEPER_VERSION } from "../version.ts";
 import type { PartitionArchive } from "./archive-keys.ts";
 import { CONTENT_DIGEST_ALGORITHM, contentDifferences } from "../parquet/content-digest.ts";
-import { parseManifest, type Manifest, type ManifestColumn } from "./manifest.ts";
+import { MANIFEST_FORMAT_VERSION, objectsSha256, parseManifest, type Manifest, type ManifestColumn, type ManifestObject } from "./manifest.ts";
 import { parquetColumn } from "../parquet/parquet-types.ts";
 import { relationColumnDigests, summarizeRelationContent, type PageRange } from "../parquet/relation-summary.ts";
 import { readParquetColumnDigests, readParquetContent, type ContentRelationSummary } from "../parquet/read-parquet.ts";
@@ -53,27 +53,52 @@ export async function verifyArchive(ctx: DataAccess, options: VerifyArchiveOptio
     tableSummary: () => options.tableSummary ?? summarizeRelationContent(ctx.sql, action.partition, parent.columns, key),
   });
   const { bytes, sha256, summary: table } = verified;
-  return commitManifest(ctx, archive, {
-    formatVersion: 1,
+  const content: ManifestContentSummary["content"] = {
+    algorithm: CONTENT_DIGEST_ALGORITHM,
+    digest: table.content.digest,
+    columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls })),
+  };
+  const manifest = partitionManifest(ctx, parent, action, [{ key: objectKey, rows: table.rows, bytes, sha256 }], { ...table, content });
+  return commitManifest(ctx, archive, manifest, action);
+}
+
+/** Key range and content summary of every row a manifest commits (verified against the partition). */
+export interface ManifestContentSummary {
+  readonly keyMin: string | null;
+  readonly keyMax: string | null;
+  readonly content: NonNullable<Manifest["content"]>;
+}
+
+/**
+ * The manifest of `action`'s partition committing `objects` in order (one object, or the parts of an
+ * archive in parts): rows and bytes summed, `sha256` by manifest.ts `objectsSha256`, the columns'
+ * Postgres and Parquet types, and the key range and content summary verification compared. Pure but
+ * for `ctx.clock` (createdAt).
+ */
+export function partitionManifest(
+  ctx: Pick<DataAccess, "clock">,
+  parent: ParentInfo,
+  action: ArchivePartitionAction,
+  objects: ReadonlyArray<ManifestObject>,
+  summary: ManifestContentSummary,
+): Manifest {
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
     parent: { schema: action.parent.schema, name: action.parent.name },
     partition: { schema: action.partition.schema, name: action.partition.name },
     boundExpression: action.boundExpression,
     columns: parent.columns.map(parquetColumn),
-    rows: table.rows,
-    bytes,
-    sha256,
-    objects: [{ key: objectKey, rows: table.rows, bytes, sha256 }],
+    rows: objects.reduce((n, o) => n + o.rows, 0),
+    bytes: objects.reduce((n, o) => n + o.bytes, 0),
+    sha256: objectsSha256(objects),
+    objects: [...objects],
     partkeeperVersion: PARTKEEPER_VERSION,
     createdAt: ctx.clock().toISOString(),
-    keyColumn: key?.name ?? null,
-    keyMin: table.keyMin,
-    keyMax: table.keyMax,
-    content: {
-      algorithm: CONTENT_DIGEST_ALGORITHM,
-      digest: table.content.digest,
-      columns: table.content.columns.map((c) => ({ name: c.name, nulls: c.nulls })),
-    },
-  }, action);
+    keyColumn: parent.keyColumns[0]?.name ?? null,
+    keyMin: summary.keyMin,
+    keyMax: summary.keyMax,
+    content: summary.content,
+  };
 }
 
 export interface VerifyStoredObjectOptions {
