@@ -3,7 +3,6 @@ import type { ColumnInfo, ParentInfo } from "../catalog/types.ts";
 import type { DataAccess } from "../context.ts";
 import type { Sql } from "../db/client.ts";
 import type { DdlExecutor } from "../db/ddl-executor.ts";
-import { quoteQualified } from "../db/sql-text.ts";
 import { ArchiveError, ArchiveVerificationError } from "../errors.ts";
 import { displayName, type QualifiedName } from "../identifier.ts";
 import { CONTENT_DIGEST_ALGORITHM } from "../parquet/content-digest.ts";
@@ -12,6 +11,7 @@ import type { ContentRelationSummary } from "../parquet/read-parquet.ts";
 import { summarizeRelation, summarizeRelationContent, type PageRange } from "../parquet/relation-summary.ts";
 import type { ArchivePartitionAction } from "../plan/actions.ts";
 import { partKey, type PartitionArchive } from "./archive-keys.ts";
+import { readRelationLayout, type RelationLayout } from "../catalog/read-relation.ts";
 import type { Manifest } from "./manifest.ts";
 import { exportAndUpload } from "./upload-export.ts";
 import { commitManifest, partitionManifest, verifyStoredObject } from "./verify-archive.ts";
@@ -101,31 +101,6 @@ export function storedPartsPlan(stored: unknown, attempt: number): PartsPlan | n
 /** Finished parts of the stored plan of `attempt` (0 without one). */
 export function partsDone(stored: unknown, attempt: number): number {
   return storedPartsPlan(stored, attempt)?.done.length ?? 0;
-}
-
-/** Heap pages, table bytes (heap + TOAST) and relfilenode of a relation. */
-export interface RelationLayout {
-  readonly pages: number;
-  /** `pg_table_size`: heap, TOAST, free space and visibility maps. */
-  readonly tableBytes: number;
-  readonly relfilenode: string;
-}
-
-/**
- * Reads the layout of `relation` (the relation's name is a bind parameter):
- *
- * ```sql
- * select pg_relation_size(r) / current_setting('block_size')::bigint as pages, pg_table_size(r) as table_bytes,
- *        pg_relation_filenode(r)::text as relfilenode
- * from (select $1::regclass as r) t     -- $1 = '"s"."p"'
- * ```
- */
-export async function readRelationLayout(sql: Sql, relation: QualifiedName): Promise<RelationLayout> {
-  const [row] = await sql`
-    select (pg_relation_size(r) / current_setting('block_size')::bigint)::float8 as pages, pg_table_size(r)::float8 as table_bytes,
-           pg_relation_filenode(r)::text as relfilenode
-    from (select ${quoteQualified(relation)}::regclass as r) t`;
-  return { pages: Number(row!.pages), tableBytes: Number(row!.table_bytes), relfilenode: String(row!.relfilenode) };
 }
 
 /**

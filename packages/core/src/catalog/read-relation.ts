@@ -153,3 +153,82 @@ export async function newPartitionLocks(sql: Sql, parent: QualifiedName): Promis
     from (select to_regclass(${quoteQualified(parent)}) as oid) p`;
   return row?.locks ?? 0;
 }
+
+/** Heap pages, table bytes (heap + TOAST) and relfilenode of a relation. */
+export interface RelationLayout {
+  readonly pages: number;
+  /** `pg_table_size`: heap, TOAST, free space and visibility maps. */
+  readonly tableBytes: number;
+  readonly relfilenode: string;
+}
+
+/**
+ * Reads the layout of `relation` (the relation's name is a bind parameter):
+ *
+ * ```sql
+ * select pg_relation_size(r) / current_setting('block_size')::bigint as pages, pg_table_size(r) as table_bytes,
+ *        pg_relation_filenode(r)::text as relfilenode
+ * from (select $1::regclass as r) t     -- $1 = '"s"."p"'
+ * ```
+ */
+export async function readRelationLayout(sql: Sql, relation: QualifiedName): Promise<RelationLayout> {
+  const [row] = await sql`
+    select (pg_relation_size(r) / current_setting('block_size')::bigint)::float8 as pages, pg_table_size(r)::float8 as table_bytes,
+           pg_relation_filenode(r)::text as relfilenode
+    from (select ${quoteQualified(relation)}::regclass as r) t`;
+  return { pages: Number(row!.pages), tableBytes: Number(row!.table_bytes), relfilenode: String(row!.relfilenode) };
+}
+
+/** One index of a table, as Postgres prints it (restore sets a target's aside while it loads); `constraint` when it backs a PRIMARY KEY, UNIQUE or EXCLUDE constraint. */
+export interface IndexDefinition {
+  /** The index's name (in the target's schema). */
+  readonly name: string;
+  /** `pg_get_indexdef`: `CREATE UNIQUE INDEX t_a_key ON s.t USING btree (a)`. */
+  readonly definition: string;
+  /** The constraint the index backs: its name and `pg_get_constraintdef` text (`PRIMARY KEY (id, ts)`). */
+  readonly constraint: { readonly name: string; readonly definition: string } | null;
+}
+
+interface RawIndexDefinitionRow {
+  readonly index_name: string;
+  readonly index_def: string;
+  readonly constraint_name: string | null;
+  readonly constraint_def: string | null;
+}
+
+/**
+ * The indexes of `table` in creation order (oid), each with the constraint it backs. Empty when the
+ * table has none or does not exist.
+ *
+ * ```sql
+ * select i.relname, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid)
+ * from pg_index x join pg_class i on i.oid = x.indexrelid
+ * left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid
+ *   and c.contype in ('p' /* primary key *\/, 'u' /* unique *\/, 'x' /* exclusion *\/)
+ * where x.indrelid = to_regclass('"s"."t"')
+ * ```
+ */
+export async function readIndexDefinitions(sql: Sql, table: QualifiedName): Promise<IndexDefinition[]> {
+  const rows = await sql<RawIndexDefinitionRow[]>`
+    select i.relname as index_name, pg_get_indexdef(x.indexrelid) as index_def,
+           c.conname as constraint_name, pg_get_constraintdef(c.oid) as constraint_def
+    from pg_index x
+    join pg_class i on i.oid = x.indexrelid
+    left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid
+      and c.contype in ('p' /* primary key */, 'u' /* unique */, 'x' /* exclusion */)
+    where x.indrelid = to_regclass(${quoteQualified(table)})
+    order by x.indexrelid`;
+  return rows.map((r) =>
+    Object.freeze({
+      name: r.index_name,
+      definition: r.index_def,
+      constraint: r.constraint_name === null ? null : Object.freeze({ name: r.constraint_name, definition: r.constraint_def! }),
+    }),
+  );
+}
+
+/** True when `parent` has at least one index (a partitioned parent's indexes are partitioned indexes). */
+export async function hasIndexes(sql: Sql, parent: QualifiedName): Promise<boolean> {
+  const [row] = await sql<{ present: boolean }[]>`select exists (select from pg_index where indrelid = to_regclass(${quoteQualified(parent)})) as present`;
+  return row?.present === true;
+}

@@ -14,10 +14,10 @@ import { parseManifest, type Manifest, type ManifestColumn } from "../archive/ma
 import { contentDifferences } from "../parquet/content-digest.ts";
 import { summarizeRelation, summarizeRelationContent } from "../parquet/relation-summary.ts";
 import { sha256File } from "../parquet/read-parquet.ts";
-import { findPartitionByName, readDefaultPartition, readRelation, unknownTypes, type RelationInfo } from "../catalog/read-relation.ts";
+import { findPartitionByName, hasIndexes, readDefaultPartition, readIndexDefinitions, readRelation, unknownTypes, type IndexDefinition, type RelationInfo } from "../catalog/read-relation.ts";
 import { ArchivedGeneratedSummary, type ColumnFingerprint } from "./archived-generated.ts";
 import { columnDifferences, generatedDifferences } from "./column-checks.ts";
-import { buildIndexesSql, dropIndexesSql, hasIndexes, likeWithIndexesSql, readTargetIndexes, type TargetIndex } from "./target-indexes.ts";
+import { buildIndexesSql, dropIndexesSql, likeWithIndexesSql } from "./target-indexes.ts";
 import { findOpenRestore, insertRestore, setRestoreState, type RestoreMode, type RestoreRecord, type RestoreRecordKey, type RestoreState } from "../records/restores.ts";
 import {
   checkBoundExpression,
@@ -374,14 +374,14 @@ async function createTarget(run: RestoreRun, columnsFrom: "parent" | "manifest",
  * very table) and drops them until it is loaded; returns them. A dry run records a comment instead
  * (the target does not exist yet). Empty otherwise.
  */
-async function setIndexesAside(run: RestoreRun, withIndexes: boolean): Promise<ReadonlyArray<TargetIndex>> {
+async function setIndexesAside(run: RestoreRun, withIndexes: boolean): Promise<ReadonlyArray<IndexDefinition>> {
   const { ctx, exec, record } = run;
   if (record.mode !== "attach") return [];
   if (exec.dryRun) {
     if (withIndexes) await exec.perform({ description: "set indexes aside", plan: [`-- drop the indexes of ${quoteQualified(record.target)} until it is loaded`], work: async () => null });
     return [];
   }
-  const indexes = await readTargetIndexes(ctx.sql, record.target);
+  const indexes = await readIndexDefinitions(ctx.sql, record.target);
   if (indexes.length) {
     await exec.run({ description: `drop the indexes of ${displayName(record.target)} until it is loaded`, statements: dropIndexesSql(record.target, indexes), transaction: true });
   }
@@ -389,7 +389,7 @@ async function setIndexesAside(run: RestoreRun, withIndexes: boolean): Promise<R
 }
 
 /** Builds the indexes `setIndexesAside` dropped, after the load and the checks. */
-async function buildIndexes(run: RestoreRun, indexes: ReadonlyArray<TargetIndex>, withIndexes: boolean): Promise<void> {
+async function buildIndexes(run: RestoreRun, indexes: ReadonlyArray<IndexDefinition>, withIndexes: boolean): Promise<void> {
   const { exec, record } = run;
   if (exec.dryRun && withIndexes) {
     await exec.perform({ description: "build indexes", plan: [`-- build the indexes of ${quoteQualified(record.target)} again`], work: async () => null });
