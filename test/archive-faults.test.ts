@@ -4,27 +4,20 @@ import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { summarizeRelationContent } from "../packages/core/src/parquet/relation-summary.ts";
 import { createTestDatabase, relationColumns, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
+import { monthlyPolicy as policy, parentWithExpiredMay } from "./archive-fixture.ts";
 import { startFaultProxy } from "./s3-fault-proxy.ts";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
 
-/** Parent `name` with an expired May 2026 partition of `rows` rows and a current November one. */
-async function parentWithExpiredMay(sql: JobContext["sql"], name: string, rows = 3000): Promise<void> {
-  await sql.unsafe(`
-    create table "${name}" (id bigint not null, ts timestamptz not null, amount numeric(12,2), payload jsonb, note text,
-      primary key (id, ts)) partition by range (ts);
-    create table "${name}_p2026_05" partition of "${name}" for values from ('2026-05-01 00:00:00+00') to ('2026-06-01 00:00:00+00');
-    create table "${name}_p2026_11" partition of "${name}" for values from ('2026-11-01 00:00:00+00') to ('2026-12-01 00:00:00+00');
-    insert into "${name}" (id, ts, amount, payload, note)
-      select g, timestamptz '2026-05-01 00:00:00+00' + (g % 2592000) * interval '1 second' + interval '0.123456 second',
-             (g % 100000) / 100.0, jsonb_build_object('g', g), case when g % 7 = 0 then null else 'row ' || g end
-      from generate_series(1, ${rows}) g;
-  `);
-}
-
-function policy(table: string) {
-  return { table, strategy: "range-time" as const, interval: "month" as const, retention: "3 months", defaultPartition: false };
-}
+/** May's rows: amount, payload and a note that is NULL every 7th row. */
+const MAY = {
+  rows: 3000,
+  columns: [
+    { name: "amount", type: "numeric(12,2)", value: "(g % 100000) / 100.0" },
+    { name: "payload", type: "jsonb", value: "jsonb_build_object('g', g)" },
+    { name: "note", type: "text", value: "case when g % 7 = 0 then null else 'row ' || g end" },
+  ],
+};
 
 describe("archive under S3 faults injected on the wire", async () => {
   const { url, sql } = await createTestDatabase();
@@ -47,7 +40,7 @@ describe("archive under S3 faults injected on the wire", async () => {
   }
 
   it("catches a bit flipped in the upload, exports again under a new key, and archives the unaltered rows", async () => {
-    await parentWithExpiredMay(sql, "flipped");
+    await parentWithExpiredMay(sql, "flipped", MAY);
     const ctx = await proxiedContext("flipped");
     const partition = { schema: "public", name: "flipped_p2026_05" };
     const before = await summarizeRelationContent(sql, partition, await relationColumns(sql, partition), null);
@@ -66,7 +59,7 @@ describe("archive under S3 faults injected on the wire", async () => {
   });
 
   it("keeps the partition, attached, when every export's upload is corrupted; the next clean run archives it", async () => {
-    await parentWithExpiredMay(sql, "corrupt");
+    await parentWithExpiredMay(sql, "corrupt", MAY);
     const ctx = await proxiedContext("corrupt");
     proxy.faults = { flipUpload: 5 };
     const failed = await runJob(ctx, { job: "archive", dryRun: false });
@@ -86,7 +79,7 @@ describe("archive under S3 faults injected on the wire", async () => {
   });
 
   it("tells a corrupted download from a corrupted object: one bad download is fetched again", async () => {
-    await parentWithExpiredMay(sql, "download");
+    await parentWithExpiredMay(sql, "download", MAY);
     const ctx = await proxiedContext("download");
     proxy.faults = { flipDownload: 1 };
     const summary = await runJob(ctx, { job: "archive", dryRun: false });
@@ -96,13 +89,13 @@ describe("archive under S3 faults injected on the wire", async () => {
   });
 
   it("retries a reset or truncated download, and says what happened when it keeps failing", async () => {
-    await parentWithExpiredMay(sql, "reset");
+    await parentWithExpiredMay(sql, "reset", MAY);
     const ctx = await proxiedContext("reset");
     proxy.faults = { resetDownload: 1, truncateDownload: 1 };
     expect((await runJob(ctx, { job: "archive", dryRun: false })).ok).toBe(true);
     expect(proxy.injected).toMatchObject({ resetDownload: 1, truncateDownload: 1 });
 
-    await parentWithExpiredMay(sql, "cut");
+    await parentWithExpiredMay(sql, "cut", MAY);
     const cut = await proxiedContext("cut");
     proxy.faults = { truncateDownload: 100 };
     const truncated = await runJob(cut, { job: "archive", dryRun: false });
@@ -117,7 +110,7 @@ describe("archive under S3 faults injected on the wire", async () => {
   });
 
   it("exports afresh when the object of an unfinished archive is missing", async () => {
-    await parentWithExpiredMay(sql, "missing");
+    await parentWithExpiredMay(sql, "missing", MAY);
     const ctx = await proxiedContext("missing");
     // As after the old advice "inspect the object, remove it, and run again": exported, object gone.
     await sql`alter table missing detach partition missing_p2026_05`;
@@ -132,7 +125,7 @@ describe("archive under S3 faults injected on the wire", async () => {
   });
 
   it("finds a missing bucket or a denied write before detaching anything", async () => {
-    await parentWithExpiredMay(sql, "nobucket");
+    await parentWithExpiredMay(sql, "nobucket", MAY);
     const missing = await proxiedContext("nobucket", `s3://no-such-bucket-${process.pid}/x`);
     const noBucket = await runJob(missing, { job: "archive", dryRun: false });
     expect(noBucket.parents[0]!.actions[0]!.error).toMatch(/the bucket does not exist/);

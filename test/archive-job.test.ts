@@ -4,6 +4,7 @@ import { runJob, type JobContext } from "@partkeeper/core";
 import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { openDuckdb } from "../packages/core/src/parquet/duckdb-session.ts";
 import { createTestDatabase, listObjects, useTestS3 } from "./helpers.ts";
+import { monthlyPolicy as policy } from "./archive-fixture.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
@@ -32,10 +33,6 @@ async function monthlyParent(sql: JobContext["sql"], name: string, perMonth: num
 async function fingerprint(sql: JobContext["sql"], relation: string) {
   const [row] = await sql.unsafe(`select count(*)::int as rows, sum(id)::text as ids, sum(amount)::text as amount from ${relation}`);
   return row as unknown as { rows: number; ids: string; amount: string };
-}
-
-function policy(table: string) {
-  return { table, strategy: "range-time" as const, interval: "month" as const, retention: "3 months", defaultPartition: false };
 }
 
 describe("archive job on real PostgreSQL and a real S3 API", async () => {

@@ -5,6 +5,7 @@ import { parseManifest } from "../packages/core/src/archive/manifest.ts";
 import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { openDuckdb } from "../packages/core/src/parquet/duckdb-session.ts";
 import { createTestDatabase, differingRows, useTestS3 } from "./helpers.ts";
+import { monthlyPolicy as policy, parentWithExpiredMay } from "./archive-fixture.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
 /**
@@ -15,25 +16,18 @@ import { partitionNames, testJobContext } from "./job-context.ts";
 const NOW = new Date("2026-11-21T12:00:00Z");
 const ROWS = 3000;
 
-/** Parent `name` with an expired May 2026 partition of ROWS rows and a current November one; May copied to `<name>_may`. */
-async function parentWithExpiredMay(sql: JobContext["sql"], name: string): Promise<void> {
-  await sql.unsafe(`
-    create table "${name}" (id bigint not null, ts timestamptz not null, amount numeric(12,2), score double precision, payload jsonb, note text,
-      primary key (id, ts)) partition by range (ts);
-    create table "${name}_p2026_05" partition of "${name}" for values from ('2026-05-01 00:00:00+00') to ('2026-06-01 00:00:00+00');
-    create table "${name}_p2026_11" partition of "${name}" for values from ('2026-11-01 00:00:00+00') to ('2026-12-01 00:00:00+00');
-    insert into "${name}" (id, ts, amount, score, payload, note)
-      select g, timestamptz '2026-05-01 00:00:00+00' + (g * 797 % 2592000) * interval '1 second' + interval '0.123456 second',
-             case when g % 11 = 0 then null else (g % 100000) / 100.0 end, g * 1.25e-3, jsonb_build_object('g', g),
-             case when g % 7 = 0 then null when g % 13 = 0 then '' else 'it''s "row" ' || repeat('x', g % 50) || g end
-      from generate_series(1, ${ROWS}) g;
-    create table "${name}_may" as select * from "${name}_p2026_05";
-  `);
-}
-
-function policy(table: string) {
-  return { table, strategy: "range-time" as const, interval: "month" as const, retention: "3 months", defaultPartition: false };
-}
+/** May: ROWS rows in shuffled time order, with NULLs, a double, quotes and empty strings; copied to `<name>_may`. */
+const MAY = {
+  rows: ROWS,
+  copyMay: true,
+  second: "g * 797 % 2592000",
+  columns: [
+    { name: "amount", type: "numeric(12,2)", value: "case when g % 11 = 0 then null else (g % 100000) / 100.0 end" },
+    { name: "score", type: "double precision", value: "g * 1.25e-3" },
+    { name: "payload", type: "jsonb", value: "jsonb_build_object('g', g)" },
+    { name: "note", type: "text", value: "case when g % 7 = 0 then null when g % 13 = 0 then '' else 'it''s \"row\" ' || repeat('x', g % 50) || g end" },
+  ],
+};
 
 /** Encodings of each column of a stored object, as DuckDB's parquet_metadata lists them (every row group). */
 async function storedEncodings(ctx: JobContext, objectKey: string): Promise<Map<string, Set<string>>> {
@@ -78,7 +72,7 @@ describe("archive.parquetVersion (real PostgreSQL + S3)", async () => {
   const location = useTestS3();
 
   it("v2: one object with v2 encodings, verified, dropped, restored with every row equal", async () => {
-    await parentWithExpiredMay(sql, "v2one");
+    await parentWithExpiredMay(sql, "v2one", MAY);
     const ctx = await testJobContext(url, { archive: { location, parquetVersion: "v2" }, tables: [policy("v2one")] }, { now: NOW });
     const { plan, keys } = await archiveMay(ctx, sql, "v2one");
     expect(plan).toEqual([expect.stringMatching(/^-- export to s3:\/\/.*\/data\.parquet \(Parquet v2, ZSTD/)]);
@@ -89,7 +83,7 @@ describe("archive.parquetVersion (real PostgreSQL + S3)", async () => {
   });
 
   it("v2 in several parts: every part has v2 encodings; restore reads them all", async () => {
-    await parentWithExpiredMay(sql, "v2parts");
+    await parentWithExpiredMay(sql, "v2parts", MAY);
     const ctx = await testJobContext(url, { archive: { location, parquetVersion: "v2", partSize: "128kB" }, tables: [policy("v2parts")] }, { now: NOW });
     const { plan, keys } = await archiveMay(ctx, sql, "v2parts");
     expect(keys.length).toBeGreaterThanOrEqual(2);
@@ -100,7 +94,7 @@ describe("archive.parquetVersion (real PostgreSQL + S3)", async () => {
   });
 
   it("v1 (the default): no v2 encodings", async () => {
-    await parentWithExpiredMay(sql, "v1one");
+    await parentWithExpiredMay(sql, "v1one", MAY);
     const ctx = await testJobContext(url, { archive: { location }, tables: [policy("v1one")] }, { now: NOW });
     const { plan, keys } = await archiveMay(ctx, sql, "v1one");
     expect(plan).toEqual([expect.stringMatching(/\(Parquet, ZSTD/)]);

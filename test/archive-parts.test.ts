@@ -9,6 +9,7 @@ import { qualifiedName } from "../packages/core/src/identifier.ts";
 import { pageRangeCondition } from "../packages/core/src/parquet/relation-summary.ts";
 import { createTestDatabase, differingRows, listObjects, useTestS3 } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
+import { monthlyPolicy as policy, parentWithExpiredMay } from "./archive-fixture.ts";
 import { startFaultProxy } from "./s3-fault-proxy.ts";
 
 /**
@@ -22,25 +23,16 @@ const PART_SIZE = "128kB";
 const ROWS = 3000;
 const PART_DONE = "archive part verified and recorded";
 
-/** Parent `name` with an expired May 2026 partition of ROWS wide rows (about 600 kB) and a current November one; May copied to `<name>_may`. */
-async function parentWithExpiredMay(sql: JobContext["sql"], name: string): Promise<void> {
-  await sql.unsafe(`
-    create table "${name}" (id bigint not null, ts timestamptz not null, amount numeric(12,2), payload jsonb, note text,
-      primary key (id, ts)) partition by range (ts);
-    create table "${name}_p2026_05" partition of "${name}" for values from ('2026-05-01 00:00:00+00') to ('2026-06-01 00:00:00+00');
-    create table "${name}_p2026_11" partition of "${name}" for values from ('2026-11-01 00:00:00+00') to ('2026-12-01 00:00:00+00');
-    insert into "${name}" (id, ts, amount, payload, note)
-      select g, timestamptz '2026-05-01 00:00:00+00' + (g % 2592000) * interval '1 second' + interval '0.123456 second',
-             case when g % 11 = 0 then null else (g % 100000) / 100.0 end, jsonb_build_object('g', g),
-             case when g % 7 = 0 then null else repeat('x', 120) || g end
-      from generate_series(1, ${ROWS}) g;
-    create table "${name}_may" as select * from "${name}_p2026_05";
-  `);
-}
-
-function policy(table: string) {
-  return { table, strategy: "range-time" as const, interval: "month" as const, retention: "3 months", defaultPartition: false };
-}
+/** May: ROWS wide rows (about 600 kB), amount NULL every 11th row, note every 7th; copied to `<name>_may`. */
+const MAY = {
+  rows: ROWS,
+  copyMay: true,
+  columns: [
+    { name: "amount", type: "numeric(12,2)", value: "case when g % 11 = 0 then null else (g % 100000) / 100.0 end" },
+    { name: "payload", type: "jsonb", value: "jsonb_build_object('g', g)" },
+    { name: "note", type: "text", value: "case when g % 7 = 0 then null else repeat('x', 120) || g end" },
+  ],
+};
 
 /** A logger that counts finished parts and calls `onPart` after each (which may throw). */
 function partCounter(onPart: (parts: number) => void = () => {}): { logger: Logger; parts: () => number } {
@@ -83,7 +75,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
   };
 
   it("archives a partition in parts beside a writer on the parent; the manifest lists every part; restore gives back every row", async () => {
-    await parentWithExpiredMay(sql, "multi");
+    await parentWithExpiredMay(sql, "multi", MAY);
     const counter = partCounter();
     const ctx = await context("multi", counter.logger);
     const plan = await runJob(ctx, { job: "archive", dryRun: true });
@@ -143,7 +135,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
   });
 
   it("stops before the deadline after some parts, keeps the partition detached and read-only, and the next run finishes it", async () => {
-    await parentWithExpiredMay(sql, "paced");
+    await parentWithExpiredMay(sql, "paced", MAY);
     const first = await runJob(await stoppingAfterTwoParts("paced"), { job: "archive", dryRun: false });
     expect(first.ok).toBe(true);
     const deferred = first.parents[0]!.actions[0]!;
@@ -176,7 +168,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
   });
 
   it("starts a new attempt under new keys when the table was rewritten (VACUUM FULL) between runs", async () => {
-    await parentWithExpiredMay(sql, "rewritten");
+    await parentWithExpiredMay(sql, "rewritten", MAY);
     expect((await runJob(await stoppingAfterTwoParts("rewritten"), { job: "archive", dryRun: false })).parents[0]!.actions[0]!.status).toBe("deferred");
     await sql`vacuum full rewritten_p2026_05`;
 
@@ -192,7 +184,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
   });
 
   it("resumes after a run that failed between parts, without attaching the partition again or exporting finished parts again", async () => {
-    await parentWithExpiredMay(sql, "crashed");
+    await parentWithExpiredMay(sql, "crashed", MAY);
     const crashing = await context("crashed", partCounter((n) => {
       if (n === 3) throw new Error("injected crash after part 3");
     }).logger);
@@ -216,7 +208,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
   });
 
   it("resumes after the job was killed (SIGKILL) in the middle of a part, exporting only the parts not recorded", async () => {
-    await parentWithExpiredMay(sql, "killed");
+    await parentWithExpiredMay(sql, "killed", MAY);
     const childUrl = new URL(url);
     childUrl.searchParams.set("application_name", "pk-archive-child");
     const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "archive-child.ts"), childUrl.toString(), JSON.stringify({ archive, tables: [policy("killed")] })], {
@@ -272,7 +264,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
     };
 
     it("starts a new attempt under new keys when a stored part is corrupted, and archives the unaltered rows", async () => {
-      await parentWithExpiredMay(sql, "flipped");
+      await parentWithExpiredMay(sql, "flipped", MAY);
       const ctx = await proxied("flipped");
       proxy.faults = { flipUpload: 1, match: "data.part-0002.parquet" };
       const summary = await runJob(ctx, { job: "archive", dryRun: false });
@@ -289,7 +281,7 @@ describe("archive in several parts (real PostgreSQL + S3)", async () => {
     });
 
     it("keeps the finished parts when a part cannot be read back, and the next run continues", async () => {
-      await parentWithExpiredMay(sql, "denied");
+      await parentWithExpiredMay(sql, "denied", MAY);
       const ctx = await proxied("denied");
       proxy.faults = { resetDownload: 100, match: "data.part-0003.parquet" };
       const first = await runJob(ctx, { job: "archive", dryRun: false });
