@@ -452,6 +452,11 @@ const stats = z
   })
   .default(STATS_DEFAULT);
 
+/** Default `maintain.concurrency`: parents the maintain job works on at once (docs/figures.md, "Creating 200 x 32 partitions"). */
+export const DEFAULT_MAINTAIN_CONCURRENCY = 2;
+/** Upper bound of `maintain.concurrency`: two connections each stays well within a server's default max_connections (100). */
+export const MAX_MAINTAIN_CONCURRENCY = 16;
+
 /** Default `archive.partSize`: every partition up to 4 GB of table is archived as one object. */
 export const DEFAULT_ARCHIVE_PART_SIZE = "4GB";
 
@@ -525,6 +530,21 @@ export const configSchema = z
         "Attempts per DDL step on lock timeout (55P03) or deadlock (40P01), with exponential backoff and full jitter, " +
           "before the step is reported failed.",
       ),
+    maintain: z
+      .strictObject({
+        concurrency: z
+          .int("must be a whole number of parents")
+          .min(1, "must be at least 1 (1: one parent after another)")
+          .max(MAX_MAINTAIN_CONCURRENCY, `must be at most ${MAX_MAINTAIN_CONCURRENCY}: each parent in flight holds two database connections`)
+          .default(DEFAULT_MAINTAIN_CONCURRENCY)
+          .describe(
+            "Parents the `maintain` job works on at once, each on its own connections and under its own advisory lock, with the same " +
+              "lock_timeout and retries; the summary lists parents in config order whatever the order they finish in. The pool opens up to " +
+              "two connections per parent in flight. `archive` and the `lifecycle` run go one parent at a time. Measured in docs/figures.md.",
+          ),
+      })
+      .default({ concurrency: DEFAULT_MAINTAIN_CONCURRENCY })
+      .describe("How the `maintain` job goes over parents."),
     tables: z.array(tablePolicy).min(1, "must list at least one table").describe("One policy per partitioned parent table."),
     stats: stats.describe("What the `refresh-stats` job refreshes and analyzes (docs/stats.md)."),
     migrations: z

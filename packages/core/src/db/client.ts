@@ -3,8 +3,18 @@ import postgres from "postgres";
 export type Sql = postgres.Sql;
 
 export interface ClientOptions {
-  /** Pool size. Default 4: partkeeper runs one parent at a time plus a lock connection. */
+  /** Pool size. Default 4: one parent at a time needs two (its lock's and its work's); see poolSizeFor. */
   readonly max?: number;
+}
+
+/**
+ * Pool size for a job that works on `parents` parents at once: two connections each (the reserved
+ * one holding the parent's advisory lock, and one for its catalog reads and DDL transactions), at
+ * least 4. Fewer than `parents` + 1 would hang: every connection reserved for a lock, the work
+ * waiting for one forever; fewer than two each would make parents wait for each other.
+ */
+export function poolSizeFor(parents: number): number {
+  return Math.max(4, 2 * parents);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Builders for planner unit tests (no database): policies through the real zod schema, catalog objects by hand. */
 import type { CatalogSnapshot, ParentInfo, PartitionBounds, PartitionInfo } from "../catalog/types.ts";
 import type { ArchiveRecord, ArchiveState } from "../records/archives.ts";
-import { configSchema, STATS_DEFAULT, type Config, type ConfigInput, type TablePolicy } from "../config/schema.ts";
+import { configSchema, DEFAULT_MAINTAIN_CONCURRENCY, STATS_DEFAULT, type Config, type ConfigInput, type TablePolicy } from "../config/schema.ts";
 import { qualifiedName, type QualifiedName } from "../identifier.ts";
 import type { Action } from "./actions.ts";
 import { planAll, type PlanWhich } from "./plan-all.ts";
@@ -114,7 +114,7 @@ export const at = (iso: string): Date => new Date(iso);
  * checkManageable once per parent; planFuturePartitions and planExpiredPartitions take a checked parent.
  */
 export function planChecked(policy: TablePolicy, parentInfo: ParentInfo, now: Date, part: "future" | "expired"): ReadonlyArray<Action> {
-  const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, tables: [policy], migrations: [], stats: STATS_DEFAULT };
+  const config: Config = { lockTimeoutMs: 2000, ddlAttempts: 5, maintain: { concurrency: DEFAULT_MAINTAIN_CONCURRENCY }, tables: [policy], migrations: [], stats: STATS_DEFAULT };
   const snapshot: CatalogSnapshot = { parents: [parentInfo], missing: [], notPartitioned: [] };
   const which: PlanWhich = { future: part === "future", expired: part === "expired" };
   const [plan] = planAll(config, snapshot, { unfinishedArchives: [], finalizedMigrations: new Set() }, now, which);

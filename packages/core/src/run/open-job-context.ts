@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { noMetrics, type JobContext, type Logger, type Metrics } from "../context.ts";
-import { createClient } from "../db/client.ts";
+import { createClient, poolSizeFor } from "../db/client.ts";
 import { releaserStack } from "../releasers.ts";
 import { createS3Store, s3OptionsFromEnvironment } from "../store/s3-store.ts";
 
@@ -30,7 +30,7 @@ export interface OpenJobContextOptions {
 export async function openJobContext(options: OpenJobContextOptions): Promise<{ ctx: JobContext; close: () => Promise<void> }> {
   const releasers = releaserStack();
   try {
-    const sql = createClient(options.databaseUrl);
+    const sql = createClient(options.databaseUrl, { max: poolSizeFor(options.config.maintain.concurrency) });
     releasers.push(() => sql.end({ timeout: 5 }));
     const store = options.config.archive ? createS3Store(options.config.archive.location, s3OptionsFromEnvironment(options.env)) : null;
     if (store) releasers.push(() => store.close());

@@ -24,6 +24,7 @@ import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import { recordManagedParents, recordMaxKeys, recordParentRuns, type MaxKeyRecord } from "../records/managed-parents.ts";
 import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
+import { mapWithConcurrency } from "./map-with-concurrency.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
 
 /** Which part of the lifecycle to run: one scheduled job, or `lifecycle` (maintain then archive). */
@@ -84,8 +85,11 @@ export interface JobSummary {
  * with nothing to do is finished there. A parent with work is then run on its own (runParent): take
  * its advisory lock, read its catalog, plan, apply the actions in order, consecutive plain creates
  * several per transaction. A parent whose action fails stops that group of actions there (later
- * ones may depend on it) and is reported failed. The run's records (the job run and its summary,
- * one outcome per parent, range-integer max keys) are written once, at the end.
+ * ones may depend on it) and is reported failed. The `maintain` job runs up to
+ * `maintain.concurrency` parents of a chunk at once, each under its own lock, one action after
+ * another on its own connections (other jobs: one parent at a time); the summary lists parents in
+ * config order at any concurrency. The run's records (the job run and its summary, one outcome per
+ * parent, range-integer max keys) are written once, at the end.
  * Never throws for a parent's failure; throws only when the database cannot be reached at all, or
  * ConfigError (before any SQL) when `only` names a table that is not in the config.
  */
@@ -100,12 +104,13 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     await recordManagedParents(ctx.sql, policies, options.only === undefined);
   }
 
-  const run: ParentRun = { ctx, job: options.job, now: started, which, dryRun: options.dryRun, jobRunId, lockBudget: await lockBudget(ctx.sql), maxKeys: [], archivePace: { slowestPartMs: 0 } };
+  const concurrency = options.job === "maintain" ? ctx.config.maintain.concurrency : 1;
+  const run: ParentRun = { ctx, job: options.job, now: started, which, dryRun: options.dryRun, jobRunId, lockBudget: await lockBudget(ctx.sql), concurrency, maxKeys: [], archivePace: { slowestPartMs: 0 } };
   const parents: ParentResult[] = [];
   for (let first = 0; first < policies.length; first += run.lockBudget) {
     const chunk = policies.slice(first, first + run.lockBudget);
     const surveyed = await surveyParents(run, chunk);
-    for (const [i, policy] of chunk.entries()) parents.push(surveyed[i] ?? (await runParentLocked(run, policy)));
+    parents.push(...(await mapWithConcurrency(chunk, run.concurrency, async (policy, i) => surveyed[i] ?? (await runParentLocked(run, policy)))));
   }
 
   const summary: JobSummary = {
@@ -137,9 +142,14 @@ interface ParentRun {
   readonly which: PlanWhich;
   readonly dryRun: boolean;
   readonly jobRunId: number | null;
-  /** Objects locked at once at most (db/lock-budget.ts): parents per chunk, locks per create batch. */
+  /**
+   * Objects locked at once at most (db/lock-budget.ts): parents per chunk, locks per create batch.
+   * Per session: parents run at once are each their own session, with their own share of the lock table.
+   */
   readonly lockBudget: number;
-  /** Range-integer parents' max(key) as planned, recorded once at the end of a run that is not a dry run. */
+  /** Parents run at once (runParentLocked): `maintain.concurrency` for maintain, else 1 (an archive's memory and pace assume one). */
+  readonly concurrency: number;
+  /** Range-integer parents' max(key) as planned (in finishing order), recorded once at the end of a run that is not a dry run. */
   readonly maxKeys: MaxKeyRecord[];
   /** How long an archive part took in this run (archive-parts.ts): the deadline check of the next one. */
   readonly archivePace: ArchivePace;
