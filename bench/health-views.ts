@@ -1,5 +1,5 @@
 /**
- * The health views (migrations 0006 and 0007) and `partkeeper status` at scale, against limits measured in the
+ * The health views (migrations 0006, 0007 and 0009) and `partkeeper status` at scale, against limits measured in the
  * same run (never a timed test).
  *
  *   npx tsx bench/health-views.ts                                   # 1,000 parents x 100 monthly partitions
@@ -22,7 +22,8 @@
  * Timed (median of `--repeats` after one warm-up, wall time on a client, rows fetched): the limits,
  * a bare catalog read of every partition with its bound (pg_inherits x pg_class, pg_get_expr) and the
  * sum of pg_total_relation_size over pg_inherits; then `partkeeper.parents` (goal < 1 s),
- * `parent_health(now())`, `partitions` (count and all rows, the latter with sizes), `partitions` of
+ * `parent_health(now())`, `record_partition_bounds()` with nothing new (what each job run adds) and
+ * with every bound to record, `parents` with no bounds recorded (read from the catalog), `partitions` (count and all rows, the latter with sizes), `partitions` of
  * one parent, `readHealth` end to end (what `partkeeper status` reads) and its three reads alone
  * (parent_status, partition_health in its order, the readCatalog snapshot that gives sizes and
  * checkManageable's input), and `formatHealth` of that report; for reference, the catalog read with
@@ -240,7 +241,18 @@ async function measure(sql: Sql, archived: boolean): Promise<Timing[]> {
   await view("limit: sizes, sum of pg_total_relation_size of every partition", SIZES, { limit: "sizes" });
   if (!archived) await view("reference: the catalog read with pg_get_expr(c.relpartbound, 0)", CATALOG_NO_RELATION, { limit: "catalog" });
   await view("select * from partkeeper.parents", "select * from partkeeper.parents", { limit: "catalog", goalMs: 1000 });
-  if (!archived) await view("select * from partkeeper.parent_health(now())", "select * from partkeeper.parent_health(now())", { limit: "catalog" });
+  if (!archived) {
+    await view("select * from partkeeper.parent_health(now())", "select * from partkeeper.parent_health(now())", { limit: "catalog" });
+    await view("partkeeper.record_partition_bounds(), nothing new (each job run)", "select partkeeper.record_partition_bounds()", { limit: "catalog" });
+    // As after a server restart, or when every partition was created since the last job: bounds read from the catalog.
+    await sql`delete from partkeeper.partition_bound`;
+    await view("select * from partkeeper.parents, no bounds recorded", "select * from partkeeper.parents", { limit: "catalog" });
+    const recordAll = async () => {
+      await sql`delete from partkeeper.partition_bound`;
+      return (await sql`select partkeeper.record_partition_bounds()`).length;
+    };
+    await add(time("delete, then record_partition_bounds() of every bound", recordAll, { limit: "catalog" }));
+  }
   await view("select count(*) from partkeeper.partitions", "select count(*) from partkeeper.partitions", { limit: "catalog" });
   await view("select * from partkeeper.partitions (sizes of every partition)", "select * from partkeeper.partitions", { limit: "sizes" });
   if (archived) {

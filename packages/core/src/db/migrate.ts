@@ -9,6 +9,7 @@ import { sql as recurringMove } from "./migrations/0005-recurring-move.ts";
 import { sql as health } from "./migrations/0006-health.ts";
 import { sql as healthSetBased } from "./migrations/0007-health-set-based.ts";
 import { sql as archiveParts } from "./migrations/0008-archive-parts.ts";
+import { sql as partitionBounds } from "./migrations/0009-partition-bounds.ts";
 
 /** Numbered migrations of the `partkeeper` schema, applied in order, each once. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 6, sql: health },
   { version: 7, sql: healthSetBased },
   { version: 8, sql: archiveParts },
+  { version: 9, sql: partitionBounds },
 ];
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

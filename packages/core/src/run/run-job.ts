@@ -23,6 +23,7 @@ import { readMigrationRecords } from "../records/data-migrations.ts";
 import { readUnfinishedArchives } from "../records/archives.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import { recordManagedParents, recordMaxKeys, recordParentRuns, type MaxKeyRecord } from "../records/managed-parents.ts";
+import { recordPartitionBounds } from "../records/partition-bounds.ts";
 import { jobDefinition, LIFECYCLE_JOBS, type JobName } from "../jobs.ts";
 import { mapWithConcurrency } from "./map-with-concurrency.ts";
 import { partitionsAhead } from "./partitions-ahead.ts";
@@ -128,6 +129,7 @@ export async function runJob(ctx: JobContext, options: RunJobOptions): Promise<J
     await finishJobRun(ctx.sql, jobRunId, { ok: summary.ok, summary, error });
     const outcomes = parents.map((p) => ({ parent: p.parent, status: p.status, error: p.status === "failed" ? p.message : null }));
     for (const job of options.job === "lifecycle" ? LIFECYCLE_JOBS : [options.job]) await recordParentRuns(ctx.sql, jobRunId, job, outcomes);
+    await recordPartitionBounds(ctx.sql);
     await recordMaxKeys(ctx.sql, run.maxKeys);
   }
   return summary;

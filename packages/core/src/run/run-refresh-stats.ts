@@ -6,6 +6,7 @@ import { schemaVersion } from "../db/migrate.ts";
 import { displayName, sameName, type QualifiedName } from "../identifier.ts";
 import { finishJobRun, insertJobRun } from "../records/job-runs.ts";
 import { recordManagedParents, recordParentRuns } from "../records/managed-parents.ts";
+import { recordPartitionBounds } from "../records/partition-bounds.ts";
 import { lastSuccessful, recordStatsWork, type StatsWorkStatus } from "../records/stats-refreshes.ts";
 import { analyzeRelation, readAnalyzeSettings, readPartitionAnalyzeStates } from "../stats/analyze-relations.ts";
 import { planAnalyze, type AnalyzeTarget } from "../stats/plan-analyze.ts";
@@ -129,6 +130,7 @@ export async function runRefreshStats(ctx: JobContext, options: { readonly dryRu
         return { parent, status: failed ? "failed" : "ok", error: failed?.message ?? null };
       }),
     );
+    await recordPartitionBounds(ctx.sql);
   }
   return summary;
 }
