@@ -4,6 +4,7 @@
  *   npx tsx bench/maintain.ts                          # create 200 x 30 days; no-op at 200 and 1,000 parents
  *   npx tsx bench/maintain.ts --parents 200,1000 --rounds 3
  *   npx tsx bench/maintain.ts --postgres embedded      # embedded PostgreSQL 18, no pg_partman rows
+ *   npx tsx bench/maintain.ts --parents '' --concurrency 1,2,4 --rounds 5   # create only, at each maintain.concurrency
  *
  * Server (`--postgres`): `debian` is Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin) with its
  * `postgresql-15-partman` (pg_partman 4.7), in a fresh cluster on a free loopback port; `embedded`
@@ -12,15 +13,19 @@
  * tables: `(id bigint, ts timestamptz, note text, primary key (id, ts)) partition by range (ts)`,
  * daily, 30 partitions premade ahead of today plus today's and a default partition: 32 per parent.
  *
- * Every round of create, and every size of no-op, runs in a fresh database (partkeeper's schema
- * migrated, pg_partman created) holding both tools' parents, schema `pk` for partkeeper and `pm` for
- * pg_partman (and `lim` for the limit).
+ * Every run of create, and every size of no-op, runs in a fresh database (partkeeper's schema
+ * migrated, pg_partman created where it runs): a create run holds its own tool's parents only
+ * (schema `pk` for partkeeper, `pm` for pg_partman, `lim` for the limit); a no-op size holds both
+ * tools' parents.
  *
  * create (`--create-parents`, 200): fresh empty parents for each tool; partkeeper's maintain job
- *   creates their partitions (openJobContext + runJob + close, in this process), against
+ *   creates their partitions (openJobContext + runJob + close, in this process), once per
+ *   `--concurrency` value (maintain.concurrency; default 1,2,4), each in its own schema, against
  *   `partman.create_parent(..., 'native', 'daily', p_premake := 30, p_start_partition := today)` once
  *   per parent on one connection, and against the limit: the same CREATE statements as plain SQL, a
- *   parent per transaction. Which goes first rotates between rounds; `sync` before each (untimed).
+ *   parent per transaction, on one connection and on as many parallel connections as each
+ *   concurrency above 1 (parents handed out from one queue). Which goes first rotates between
+ *   rounds; `sync` before each (untimed).
  * no-op (`--parents`, 200 and 1,000): per size, parents with every partition in place (partkeeper's
  *   made by a maintain run, pg_partman's by create_parent), `vacuum analyze`, one untimed warm-up
  *   round (printed); then, interleaved, partkeeper's maintain
@@ -39,6 +44,7 @@ import { parseArgs } from "node:util";
 import { createClient, openJobContext, parseConfig, runJob, silentLogger, type JobSummary, type Sql } from "@partkeeper/core";
 import { startLocalPostgres, type LocalPostgres } from "../packages/cli/src/local/embedded-postgres.ts";
 import { migrate } from "../packages/core/src/db/migrate.ts";
+import { mapWithConcurrency } from "../packages/core/src/run/map-with-concurrency.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,12 +53,15 @@ const { values: args } = parseArgs({
     premake: { type: "string", default: "30" },
     rounds: { type: "string", default: "3" },
     postgres: { type: "string", default: "auto" },
+    concurrency: { type: "string", default: "1,2,4" },
   },
 });
 const noopSizes = args.parents.split(",").filter((n) => n.trim() !== "").map(Number);
 const createParents = Number(args["create-parents"]);
 const premake = Number(args.premake);
 const rounds = Number(args.rounds);
+const concurrencies = args.concurrency.split(",").map(Number);
+if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency: whole numbers of at least 1, e.g. 1,2,4 (got ${args.concurrency})`);
 
 const DEBIAN_BIN = "/usr/lib/postgresql/15/bin";
 const PARTMAN_CONTROL = "/usr/share/postgresql/15/extension/pg_partman.control";
@@ -121,16 +130,17 @@ async function partitionCount(sql: Sql, schema: string): Promise<number> {
   return row!.n as number;
 }
 
-function configFor(schema: string, n: number) {
+function configFor(schema: string, n: number, concurrency?: number) {
   return parseConfig({
+    ...(concurrency === undefined ? {} : { maintain: { concurrency } }),
     tables: Array.from({ length: n }, (_, i) => ({ schema, table: tableName(i), strategy: "range-time", interval: "day", premake })),
   });
 }
 
 /** partkeeper's maintain job as a door runs it: open a job context, runJob, close. Returns ms and the summary. */
-async function partkeeperMaintain(url: string, schema: string, n: number, dryRun: boolean): Promise<{ ms: number; summary: JobSummary }> {
+async function partkeeperMaintain(url: string, schema: string, n: number, dryRun: boolean, concurrency?: number): Promise<{ ms: number; summary: JobSummary }> {
   const started = performance.now();
-  const { ctx, close } = await openJobContext({ databaseUrl: url, env: {}, config: configFor(schema, n), logger: silentLogger });
+  const { ctx, close } = await openJobContext({ databaseUrl: url, env: {}, config: configFor(schema, n, concurrency), logger: silentLogger });
   try {
     const summary = await runJob(ctx, { job: "maintain", dryRun });
     return { ms: performance.now() - started, summary };
@@ -149,13 +159,15 @@ function checkSummary(summary: JobSummary, expectedActions: number): void {
 /**
  * The limit for create: partkeeper's own statements (one `CREATE TABLE ... PARTITION OF` per
  * partition, the default partition last) sent as plain SQL, all of a parent's in one transaction, on
- * one connection: what the server needs to make these partitions, without a plan, a lock_timeout or a record.
+ * `connections` connections (parents handed out from one queue, each parent's transaction on one of
+ * them): what the server needs to make these partitions, without a plan, a lock_timeout or a record.
+ * `sql` must allow `connections` connections.
  */
-async function plainSqlCreate(sql: Sql, schema: string, n: number): Promise<number> {
+async function plainSqlCreate(sql: Sql, schema: string, n: number, connections: number): Promise<number> {
   const now = new Date();
   const day = (k: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + k)).toISOString().slice(0, 10);
   const started = performance.now();
-  for (let i = 0; i < n; i++) {
+  await mapWithConcurrency(Array.from({ length: n }, (_, i) => i), connections, async (i) => {
     const parent = `${schema}.${tableName(i)}`;
     const statements = Array.from({ length: premake + 1 }, (_, k) => {
       const suffix = day(k).replaceAll("-", "_");
@@ -165,7 +177,7 @@ async function plainSqlCreate(sql: Sql, schema: string, n: number): Promise<numb
     await sql.begin(async (tx) => {
       for (const statement of statements) await tx.unsafe(statement);
     });
-  }
+  });
   return performance.now() - started;
 }
 
@@ -231,53 +243,87 @@ const PK_PLAN = "partkeeper maintain --dry-run (catalog read and plan)";
 const PM_CREATE = "pg_partman create_parent x parents";
 const PM_RUN = "pg_partman run_maintenance()";
 const PM_PROC = "pg_partman CALL run_maintenance_proc()";
-const LIMIT_CREATE = "limit: the same CREATE statements as plain SQL";
+const pkCreate = (c: number) => `partkeeper maintain, concurrency ${c} (open, runJob, close)`;
+const limitCreate = (c: number) => `limit: the same CREATEs as plain SQL, ${c} connection${c === 1 ? "" : "s"}`;
+
+/**
+ * One measured create run: the tool's parents in a fresh database of their own (made untimed), so each
+ * tool meets the same catalog whichever ran before it in the round.
+ */
+interface CreateRun {
+  readonly name: string;
+  readonly schema: string;
+  readonly partman: boolean;
+  readonly measure: (url: string, sql: Sql) => Promise<number>;
+}
 
 async function benchCreate(admin: Sql, serverUrl: string, partman: boolean): Promise<void> {
   const rows = new Map<string, Row>();
   const perParent = premake + 2;
-  out();
-  out(`create: ${count(createParents)} parents x (today + ${premake} premade + default) = ${count(createParents * perParent)} partitions per tool, ${rounds} rounds`);
-  for (let r = 0; r < rounds; r++) {
-    await withDatabase(admin, serverUrl, `bench_create_${r}`, partman, async (url, sql) => {
-      await createParentTables(sql, "pk", createParents);
-      if (partman) await createParentTables(sql, "pm", createParents);
-      await createParentTables(sql, "lim", createParents);
-      const made = async (who: string, schema: string) => {
-        const partitions = await partitionCount(sql, schema);
-        if (partitions !== createParents * perParent) throw new Error(`${who} made ${partitions} partitions, expected ${createParents * perParent}`);
-      };
-      const runPk = () =>
-        attempt(rows, PK_MAINTAIN, async () => {
-          const { ms, summary } = await partkeeperMaintain(url, "pk", createParents, false);
-          checkSummary(summary, createParents * perParent);
-          return ms;
-        });
-      const runPm = () =>
-        attempt(rows, PM_CREATE, async () => {
-          const ms = await partmanCreate(sql, "pm", createParents);
-          await made("pg_partman", "pm");
-          return ms;
-        });
-      const runLimit = () =>
-        attempt(rows, LIMIT_CREATE, async () => {
-          const ms = await plainSqlCreate(sql, "lim", createParents);
-          await made("plain SQL", "lim");
-          return ms;
-        });
-      const runs = partman ? [runPk, runPm, runLimit] : [runPk, runLimit];
-      for (let k = 0; k < runs.length; k++) {
-        settle();
-        await runs[(r + k) % runs.length]!();
-      }
-      out(`  round ${r + 1}: ${lastRuns(rows)}`);
+  const made = async (sql: Sql, who: string, schema: string) => {
+    const partitions = await partitionCount(sql, schema);
+    if (partitions !== createParents * perParent) throw new Error(`${who} made ${partitions} partitions, expected ${createParents * perParent}`);
+  };
+  const runs: CreateRun[] = concurrencies.map((c) => ({
+    name: pkCreate(c),
+    schema: "pk",
+    partman: false,
+    measure: async (url) => {
+      const { ms, summary } = await partkeeperMaintain(url, "pk", createParents, false, c);
+      checkSummary(summary, createParents * perParent);
+      return ms;
+    },
+  }));
+  if (partman) {
+    runs.push({
+      name: PM_CREATE,
+      schema: "pm",
+      partman: true,
+      measure: async (_url, sql) => {
+        const ms = await partmanCreate(sql, "pm", createParents);
+        await made(sql, "pg_partman", "pm");
+        return ms;
+      },
     });
   }
-  printRows(`create ${count(createParents)} x ${perParent} partitions (median of ${rounds}):`, [...rows.values()], [
-    [PK_MAINTAIN, PM_CREATE],
-    [PK_MAINTAIN, LIMIT_CREATE],
-    [PM_CREATE, LIMIT_CREATE],
+  for (const c of [...new Set([1, ...concurrencies])]) {
+    runs.push({
+      name: limitCreate(c),
+      schema: "lim",
+      partman: false,
+      measure: async (url, sql) => {
+        // Its connections open inside its time, as partkeeper's pool opens its own inside its.
+        const pool = c === 1 ? sql : createClient(url, { max: c });
+        try {
+          const ms = await plainSqlCreate(pool, "lim", createParents, c);
+          await made(sql, "plain SQL", "lim");
+          return ms;
+        } finally {
+          if (pool !== sql) await pool.end({ timeout: 5 });
+        }
+      },
+    });
+  }
+  out();
+  out(`create: ${count(createParents)} parents x (today + ${premake} premade + default) = ${count(createParents * perParent)} partitions per run, ${rounds} rounds, each run in a fresh database`);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[(r + k) % runs.length]!;
+      await withDatabase(admin, serverUrl, `bench_create_${r}_${k}`, run.partman, async (url, sql) => {
+        await createParentTables(sql, run.schema, createParents);
+        settle();
+        await attempt(rows, run.name, () => run.measure(url, sql));
+      });
+    }
+    out(`  round ${r + 1}: ${lastRuns(rows)}`);
+  }
+  const ratios: Array<[string, string]> = concurrencies.flatMap((c): Array<[string, string]> => [
+    ...(partman ? [[pkCreate(c), PM_CREATE] as [string, string]] : []),
+    [pkCreate(c), limitCreate(c)],
   ]);
+  if (partman) ratios.push([PM_CREATE, limitCreate(1)]);
+  for (const c of concurrencies.filter((c) => c > 1)) ratios.push([limitCreate(c), limitCreate(1)]);
+  printRows(`create ${count(createParents)} x ${perParent} partitions (median of ${rounds}):`, [...rows.values()], ratios);
 }
 
 async function benchNoop(admin: Sql, serverUrl: string, partman: boolean, n: number): Promise<void> {
