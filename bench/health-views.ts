@@ -43,6 +43,7 @@ import { startLocalPostgres } from "../packages/cli/src/local/embedded-postgres.
 import { readCatalog } from "../packages/core/src/catalog/read-catalog.ts";
 import { migrate } from "../packages/core/src/db/migrate.ts";
 import { recordManagedParents, recordParentRuns } from "../packages/core/src/records/managed-parents.ts";
+import { recordPartitionBounds } from "../packages/core/src/records/partition-bounds.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -155,7 +156,9 @@ async function installPartkeeper(sql: Sql): Promise<void> {
     const [run] = await sql`insert into partkeeper.job_run (job, dry_run, finished_at, status) values (${job}, false, now(), 'succeeded') returning id::float8 as id`;
     await recordParentRuns(sql, run!.id as number, job, config.tables.map((t) => ({ parent: t.parent, status: "ok" as const })));
   }
-  out(`partkeeper schema migrated, ${count(parents)} policies and ${count(3 * parents)} parent runs recorded, ${elapsed(started)}`);
+  // What each job run ends with (run-job.ts): the bounds of the partitions the views read.
+  await recordPartitionBounds(sql);
+  out(`partkeeper schema migrated, ${count(parents)} policies, ${count(3 * parents)} parent runs and every partition's bound recorded, ${elapsed(started)}`);
 }
 
 /** Records `archivedPerParent` dropped partitions per parent, older than its live ones. */

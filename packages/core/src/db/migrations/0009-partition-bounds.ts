@@ -189,8 +189,6 @@ language sql stable as $fn$
     where not exists (select 1 from pg_catalog.pg_inherits i
       where i.inhrelid = to_regclass(format('%I.%I', a.partition_schema, a.partition_name)) and i.inhparent = p.parent_oid)
   ) x
-  -- Not inlined into its callers: each aggregate of parent_health would compute the state again.
-  offset 0
 $fn$;
 
 create or replace function partkeeper.partition_health(at timestamptz default now())
@@ -232,7 +230,8 @@ language sql stable as $fn$
       (array_agg(h.upper_bound order by h.bound_order desc nulls first, h.partition_oid desc) filter (where h.state in ('current', 'future')))[1] as ahead_until,
       (array_agg(h.partition_oid order by h.bound_order, h.partition_oid) filter (where h.state = 'expiring'))[1] as oldest_expiring,
       count(*) filter (where h.state = 'expiring') as backlog
-    from partkeeper.partition_states(at) h
+    -- Kept whole (OFFSET 0): inlined, each aggregate below would compute the state again.
+    from (select * from partkeeper.partition_states(at) offset 0) h
     group by h.parent_schema, h.parent_name
   ) h on h.parent_schema = s.parent_schema and h.parent_name = s.parent_name
 $fn$;
