@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runJob } from "@partkeeper/core";
+import { parseConfig, runJob } from "@partkeeper/core";
 import { createTestDatabase, eventually } from "./helpers.ts";
 import { partitionNames, testJobContext } from "./job-context.ts";
 
@@ -93,8 +93,7 @@ describe("maintain over parents at once (maintain.concurrency 3)", async () => {
     for (const t of parents) expect(await partitionNames(sql, "public", t)).toEqual(expected(t));
   });
 
-  it("refuses a concurrency below 1 or above 16 with a clear error, before any SQL", async () => {
-    const { parseConfig } = await import("@partkeeper/core");
+  it("refuses a concurrency below 1 or above 16 with a clear error, before any SQL", () => {
     const tables = [{ table: "first", strategy: "range-time", interval: "day", premake: 2 }];
     expect(() => parseConfig({ maintain: { concurrency: 0 }, tables })).toThrow(/maintain\.concurrency.*must be at least 1/);
     expect(() => parseConfig({ maintain: { concurrency: 17 }, tables })).toThrow(/maintain\.concurrency.*must be at most 16/);
