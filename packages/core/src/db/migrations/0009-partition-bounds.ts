@@ -22,8 +22,9 @@
  *   so the views are right whether or not a job ran since the last DDL. `partition_health` adds
  *   names, estimated rows and statistics times from pg_class; `parent_health` counts states without
  *   reading pg_class, except for the name of each parent's oldest expiring partition.
- * - `parent_keys()` and `range_bounds(bounds, key_kind)`: the parent's key kind and the bound parse of
- *   0007, each written once for the views and the recorder.
+ * - `parent_keys()`, `range_bounds(bounds, key_kind)` and `catalog_bound(oid, key_kind)`: the parent's
+ *   key kind, the bound parse of 0007 and the catalog read of one bound, each written once for the
+ *   views and the recorder.
  *
  * `parent_health`'s `ahead_until` breaks ties of equal bound order (only parents whose bounds cannot
  * be parsed, where every partition is current) by partition OID, not by name.
@@ -61,21 +62,38 @@ language sql stable as $fn$
     case when key_kind = 'time' then to_char(t.upper_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
       when key_kind = 'integer' then btrim(r.upper_raw, '''') else r.upper_raw end
   from (
-    select case when key_kind is null then m[1] else split_part(substr(bounds, 18), ') TO (', 1) end as lower_raw,
-      case when key_kind is null then m[2] else left(split_part(bounds, ') TO (', 2), -1) end as upper_raw
-    from (select regexp_match(bounds, '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') as m) y
-    where bounds like 'FOR VALUES FROM (%) TO (%)'
+    select y.lower_raw, y.upper_raw,
+      -- As a timestamptz or numeric cast reads it (both take -infinity and infinity).
+      case y.lower_raw when 'MINVALUE' then '-infinity' when 'MAXVALUE' then 'infinity' else btrim(y.lower_raw, '''') end as lower_value,
+      case y.upper_raw when 'MINVALUE' then '-infinity' when 'MAXVALUE' then 'infinity' else btrim(y.upper_raw, '''') end as upper_value
+    from (
+      select case when key_kind is null then m[1] else split_part(substr(bounds, 18), ') TO (', 1) end as lower_raw,
+        case when key_kind is null then m[2] else left(split_part(bounds, ') TO (', 2), -1) end as upper_raw
+      from (select regexp_match(bounds, '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') as m) x
+      where bounds like 'FOR VALUES FROM (%) TO (%)'
+      offset 0
+    ) y
     offset 0
   ) r
   cross join lateral (
     select
-      case when key_kind = 'time' then (case r.lower_raw when 'MINVALUE' then '-infinity' when 'MAXVALUE' then 'infinity' else btrim(r.lower_raw, '''') end)::timestamptz end as lower_time,
-      case when key_kind = 'time' then (case r.upper_raw when 'MINVALUE' then '-infinity' when 'MAXVALUE' then 'infinity' else btrim(r.upper_raw, '''') end)::timestamptz end as upper_time,
-      case when key_kind = 'integer' then (case r.lower_raw when 'MINVALUE' then '-Infinity' when 'MAXVALUE' then 'Infinity' else btrim(r.lower_raw, '''') end)::numeric end as lower_number,
-      case when key_kind = 'integer' then (case r.upper_raw when 'MINVALUE' then '-Infinity' when 'MAXVALUE' then 'Infinity' else btrim(r.upper_raw, '''') end)::numeric end as upper_number
+      case when key_kind = 'time' then r.lower_value::timestamptz end as lower_time,
+      case when key_kind = 'time' then r.upper_value::timestamptz end as upper_time,
+      case when key_kind = 'integer' then r.lower_value::numeric end as lower_number,
+      case when key_kind = 'integer' then r.upper_value::numeric end as upper_number
     offset 0
   ) t
   right join (select) one on true
+$fn$;
+
+-- A partition's bound as the catalog holds it now, printed (0, not its OID: a bound holds only
+-- constants, so the partition need not be opened) and parsed by range_bounds.
+create function partkeeper.catalog_bound(partition_oid oid, key_kind text)
+returns table (bounds text, lower_time timestamptz, upper_time timestamptz, lower_number numeric, upper_number numeric, lower_text text, upper_text text)
+language sql stable as $fn$
+  select c.bounds, r.*
+  from (select pg_catalog.pg_get_expr(c.relpartbound, 0) as bounds from pg_catalog.pg_class c where c.oid = partition_oid offset 0) c
+  cross join lateral partkeeper.range_bounds(c.bounds, key_kind) r
 $fn$;
 
 create table partkeeper.partition_bound (
@@ -104,7 +122,7 @@ language sql volatile as $fn$
   with recorded as (
     insert into partkeeper.partition_bound as b (partition_oid, attached_xmin, key_kind, server_started_at, bounds,
       lower_time, upper_time, lower_number, upper_number, lower_text, upper_text)
-    select l.partition_oid, l.attached_xmin, l.key_kind, pg_catalog.pg_postmaster_start_time(), c.bounds,
+    select l.partition_oid, l.attached_xmin, l.key_kind, pg_catalog.pg_postmaster_start_time(), r.bounds,
       r.lower_time, r.upper_time, r.lower_number, r.upper_number, r.lower_text, r.upper_text
     from (
       select i.inhrelid as partition_oid, i.xmin as attached_xmin, p.key_kind
@@ -114,8 +132,7 @@ language sql volatile as $fn$
       -- The missing ones first, then the catalog read for those only.
       offset 0
     ) l
-    cross join lateral (select pg_catalog.pg_get_expr(c.relpartbound, 0) as bounds from pg_catalog.pg_class c where c.oid = l.partition_oid offset 0) c
-    cross join lateral partkeeper.range_bounds(c.bounds, l.key_kind) r
+    cross join lateral partkeeper.catalog_bound(l.partition_oid, l.key_kind) r
     -- Another job recorded it meanwhile: the same attachment, the same values.
     on conflict (partition_oid) do nothing
     returning 1
@@ -163,9 +180,7 @@ language sql stable as $fn$
       and b.key_kind is not distinct from p.key_kind and b.server_started_at = pg_catalog.pg_postmaster_start_time()
     -- Not recorded for this attachment: read and parsed now.
     left join lateral (
-      select c.bounds, r.*
-      from (select pg_catalog.pg_get_expr(c.relpartbound, 0) as bounds from pg_catalog.pg_class c where c.oid = i.inhrelid offset 0) c
-      cross join lateral partkeeper.range_bounds(c.bounds, p.key_kind) r
+      select * from partkeeper.catalog_bound(i.inhrelid, p.key_kind)
       where b.partition_oid is null
       -- Kept whole, the condition stays a one-time test before the catalog read, not a filter after it.
       offset 0
