@@ -16,11 +16,12 @@
  *          manifest, drop (runJob "archive"), with this process's peak RSS and the job's peak
  *          temporary disk (its work directory, polled every 50 ms)
  *   restore restorePartition in side-table and in attach mode, against the limit `COPY FROM STDIN
- *          (FORMAT binary)` of the same rows into a table with the same primary key
+ *          (FORMAT binary)` of the same rows into a table with the same primary key, and against
+ *          `COPY FROM STDIN (FORMAT csv)` of them (the restore loads CSV: the floor of its load)
  * and prints rows/s and each ratio to the limits, plus the Parquet size against the partition's
  * on-disk size (pg_total_relation_size: heap + indexes + TOAST) and pg_dump's. COPY and export run 3
  * times, interleaved, and report medians; the archive job runs once. The two restores and the
- * binary COPY FROM run BENCH_RESTORE_ROUNDS times (default 3), the order rotating each round, a
+ * two COPY FROM limits run BENCH_RESTORE_ROUNDS times (default 3), the order rotating each round, a
  * CHECKPOINT before each, the restored table dropped (detached first in attach mode) after each: medians.
  *
  * `BENCH_PIN_CPUS=1` (Linux, taskset) pins PostgreSQL to CPU 0 and this process (the job, DuckDB and
@@ -59,25 +60,24 @@ try {
     select json_agg(json_build_object('name', attname, 'type', format_type(atttypid, atttypmod)) order by attnum) as columns
     from pg_attribute where attrelid = 'events_p2025_01'::regclass and attnum > 0 and not attisdropped`;
 
-  const binaryFile = path.join(root, "partition.copy");
-  /** Limit: raw COPY to a consumer that never pushes back, on its own client (PLATFORM-NOTES). */
-  const rawCopy = async (format: "csv" | "binary") => {
+  const copyFiles = { binary: path.join(root, "partition.copy"), csv: path.join(root, "partition.csv") };
+  /** Limit: raw COPY to a consumer that never pushes back, on its own client (PLATFORM-NOTES); `keep` writes the stream to its file for the COPY FROM limits. */
+  const rawCopy = async (format: "csv" | "binary", keep = false) => {
     const copyClient = createClient(pg.url, { max: 1 });
     let bytes = 0;
-    const keep = format === "binary" ? createWriteStream(binaryFile) : null;
     const started = performance.now();
     await pipeline(
       await copyClient.unsafe(`copy (select * from events_p2025_01) to stdout (format ${format})`).readable(),
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          bytes += chunk.length;
-          keep?.write(chunk);
-          done();
-        },
-      }),
+      keep
+        ? createWriteStream(copyFiles[format])
+        : new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              bytes += chunk.length;
+              done();
+            },
+          }),
     );
     const ms = performance.now() - started;
-    await new Promise((resolve) => (keep ? keep.end(resolve) : resolve(null)));
     await copyClient.end();
     return { ms, bytes };
   };
@@ -107,6 +107,8 @@ try {
     binaryRuns.push((await rawCopy("binary")).ms);
     exportRuns.push((await exportOnce()).ms);
   }
+  await rawCopy("csv", true);
+  await rawCopy("binary", true);
   const copyMs = median(copyRuns);
   const binaryMs = median(binaryRuns);
   const exportMs = median(exportRuns);
@@ -141,23 +143,25 @@ try {
     await sql.unsafe(mode === "attach" ? "alter table events detach partition events_p2025_01; drop table events_p2025_01" : "drop table events_p2025_01_restored");
     return ms;
   };
-  const copyInOnce = async () => {
-    await sql`create table events_binary (like events including all)`;
+  const copyInOnce = async (format: "csv" | "binary") => {
+    await sql`create table events_copy_in (like events including all)`;
     const copyIn = createClient(pg.url, { max: 1 });
+    await copyIn`set timezone = 'UTC'`;
     const started = performance.now();
-    await pipeline(createReadStream(binaryFile), await copyIn.unsafe("copy events_binary from stdin (format binary)").writable());
+    await pipeline(createReadStream(copyFiles[format]), await copyIn.unsafe(`copy events_copy_in from stdin (format ${format})`).writable());
     const ms = performance.now() - started;
     await copyIn.end();
-    await sql`drop table events_binary`;
+    await sql`drop table events_copy_in`;
     return ms;
   };
   // BENCH_RESTORE_ROUNDS rounds (default 3), the order rotating each round, medians.
   const restoreRounds = Number(process.env.BENCH_RESTORE_ROUNDS ?? 3);
-  const restoreRuns = { "side-table": [] as number[], attach: [] as number[], copyIn: [] as number[] };
+  const restoreRuns = { "side-table": [] as number[], attach: [] as number[], copyIn: [] as number[], copyInCsv: [] as number[] };
   const restoreSteps = [
     ["side-table", () => restoreOnce("side-table")],
     ["attach", () => restoreOnce("attach")],
-    ["copyIn", copyInOnce],
+    ["copyIn", () => copyInOnce("binary")],
+    ["copyInCsv", () => copyInOnce("csv")],
   ] as const;
   for (let round = 0; round < restoreRounds; round++) {
     for (let i = 0; i < restoreSteps.length; i++) {
@@ -170,7 +174,10 @@ try {
   const sideTableMs = median(restoreRuns["side-table"]);
   const attachMs = median(restoreRuns.attach);
   const copyInMs = median(restoreRuns.copyIn);
+  const copyInCsvMs = median(restoreRuns.copyInCsv);
   const runsText = (xs: number[]) => xs.map((ms) => (ms / 1000).toFixed(2)).join(", ");
+  const restoreLimits = (ms: number, runs: number[]) =>
+    `${(copyInMs / ms).toFixed(2)}x binary, ${(copyInCsvMs / ms).toFixed(2)}x csv COPY FROM (${runsText(runs)} s)`;
 
   const rate = (ms: number) => Math.round(rows / (ms / 1000));
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
@@ -187,8 +194,9 @@ try {
       line("archive job: detach+export+upload+verify+drop", archiveMs),
       `  with the archive function's ${memoryMb} MB as DuckDB's memory base: peak RSS of this process ${mb(peakRssBytes)} (job, DuckDB, S3 server), peak temporary disk of the job ${mb(archiveTempBytes)}`,
       line(`limit: COPY FROM STDIN (binary), with its PK, median of ${restoreRounds}`, copyInMs, `1.00x (${runsText(restoreRuns.copyIn)} s)`),
-      line(`restore, side table, median of ${restoreRounds}`, sideTableMs, `${(copyInMs / sideTableMs).toFixed(2)}x binary COPY FROM (${runsText(restoreRuns["side-table"])} s)`),
-      line(`restore, attach, median of ${restoreRounds}`, attachMs, `${(copyInMs / attachMs).toFixed(2)}x binary COPY FROM (${runsText(restoreRuns.attach)} s)`),
+      line(`limit: COPY FROM STDIN (csv), with its PK, median of ${restoreRounds}`, copyInCsvMs, `${(copyInMs / copyInCsvMs).toFixed(2)}x binary COPY FROM (${runsText(restoreRuns.copyInCsv)} s)`),
+      line(`restore, side table, median of ${restoreRounds}`, sideTableMs, restoreLimits(sideTableMs, restoreRuns["side-table"])),
+      line(`restore, attach, median of ${restoreRounds}`, attachMs, restoreLimits(attachMs, restoreRuns.attach)),
       `sizes: partition on disk ${mb(partitionBytes)}, CSV stream ${mb(copyBytes)}, Parquet ${mb(archived.bytes)} ` +
         `(${((archived.bytes / partitionBytes) * 100).toFixed(1)}% of on-disk, ${(partitionBytes / archived.bytes).toFixed(1)}x smaller)` +
         (dump ? `, pg_dump -Fc ${mb(dump.bytes)} (Parquet ${(archived.bytes / dump.bytes).toFixed(2)}x of it)` : ""),

@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/parquet-size.ts                  # 1,000,000 rows, random and time-ordered timestamps
  *   npx tsx bench/parquet-size.ts --rows 200000 --order time
+ *   npx tsx bench/parquet-size.ts --slow           # also the slow codecs (ZSTD 12-17, gzip, brotli: minutes)
  *
  * Runs on Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin, for its pg_dump; the embedded server
  * has none), else stops with the reason. Per `--order`, builds bench/events-fixture.ts's partition,
@@ -11,7 +12,8 @@
  * (exportToParquet, today's settings) and the same rows written again by DuckDB from that file
  * with other settings: row group size, ZSTD level, PARQUET_VERSION v2 (DELTA_BINARY_PACKED,
  * DELTA_LENGTH_BYTE_ARRAY and BYTE_STREAM_SPLIT encodings, data page v2). Prints bytes, the ratio to
- * pg_dump (issue 8's goal: at most 0.6x), the rewrite's wall time and the bytes of each column.
+ * pg_dump (issue 8's goal: at most 0.6x), the rewrite's wall time and the bytes of each column, and
+ * the fixture's floor: the bytes per row no format can remove (events-fixture.ts).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,7 +28,11 @@ import { createEventsTable, EVENTS_PARTITION } from "./events-fixture.ts";
 import { startBenchServices } from "./local-services.ts";
 
 const { values: args } = parseArgs({
-  options: { rows: { type: "string", default: "1000000" }, order: { type: "string", default: "random,time" } },
+  options: {
+    rows: { type: "string", default: "1000000" },
+    order: { type: "string", default: "random,time" },
+    slow: { type: "boolean", default: false },
+  },
 });
 const rows = Number(args.rows);
 const orders = args.order.split(",") as Array<"random" | "time">;
@@ -46,7 +52,21 @@ const VARIANTS: ReadonlyArray<readonly [string, string]> = [
   ["ZSTD 3, PARQUET_VERSION v2", `COMPRESSION zstd, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_ROWS}, PARQUET_VERSION v2`],
   ["ZSTD 1, PARQUET_VERSION v2", `COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_ROWS}, PARQUET_VERSION v2`],
   ["ZSTD 9, PARQUET_VERSION v2, row group 1,048,576", "COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 1048576, PARQUET_VERSION v2"],
+  ...(args.slow
+    ? ([
+        ...[12, 15, 16, 17].map((level) => [`ZSTD ${level}`, `COMPRESSION zstd, COMPRESSION_LEVEL ${level}, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_ROWS}`] as const),
+        ["gzip", `COMPRESSION gzip, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_ROWS}`],
+        ["brotli", `COMPRESSION brotli, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_ROWS}`],
+      ] as const)
+    : []),
 ];
+
+/**
+ * Bytes per row of the fixture that no format can remove: the random uuid (16), the md5 digest in
+ * the jsonb (16; random to any compressor) and, with random timestamps, a random microsecond in 31
+ * days (log2(31 x 86,400 x 10^6) bits). Every other value is a function of the row number.
+ */
+const floorBytesPerRow = (order: "random" | "time") => 32 + (order === "random" ? Math.log2(31 * 86_400 * 1e6) / 8 : 0);
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -75,6 +95,8 @@ for (const order of orders) {
     out(`${rows.toLocaleString("en-US")} rows, ${order === "time" ? "inserted in time order" : "random timestamps"}; partition ${mb(size!.bytes as number)} on disk`);
     out(`  pg_dump -Fc                                         ${mb(dumpBytes).padStart(9)}  1.00x  ${(dumpMs / 1000).toFixed(2)} s`);
     out(`  partkeeper's export                                 ${mb(exported.bytes).padStart(9)}  ${(exported.bytes / dumpBytes).toFixed(2)}x`);
+    const floor = floorBytesPerRow(order) * rows;
+    out(`  ${`floor: ${floorBytesPerRow(order).toFixed(1)} incompressible bytes a row`.padEnd(52)}${mb(floor).padStart(9)}  ${(floor / dumpBytes).toFixed(2)}x`);
     const duck = await openDuckdb(services.root);
     try {
       for (const [name, options] of VARIANTS) {
