@@ -18,7 +18,7 @@
  * (schema `pk` for partkeeper, `pm` for pg_partman, `lim` for the limit); a no-op size holds both
  * tools' parents.
  *
- * create (`--create-parents`, 200): fresh empty parents for each tool; partkeeper's maintain job
+ * create (`--create-parents`, 200; 0 skips it): fresh empty parents for each tool; partkeeper's maintain job
  *   creates their partitions (openJobContext + runJob + close, in this process), once per
  *   `--concurrency` value (maintain.concurrency; default 1,2,4), each in its own schema, against
  *   `partman.create_parent(..., 'native', 'daily', p_premake := 30, p_start_partition := today)` once
@@ -413,7 +413,7 @@ try {
   } else {
     out(`pg_partman rows skipped: ${server.reason}`);
   }
-  await benchCreate(admin, pg.url, server.partman);
+  if (createParents > 0) await benchCreate(admin, pg.url, server.partman);
   for (const n of noopSizes) await benchNoop(admin, pg.url, server.partman, n);
 } finally {
   await admin?.end({ timeout: 5 });
