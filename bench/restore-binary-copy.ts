@@ -74,6 +74,7 @@ try {
     }
     yield Buffer.from([0xff, 0xff]);
   }
+  const fileColumns = columns.map(parquetColumn);
   const target = "events_load";
   const fresh = async () => {
     await sql.unsafe(`drop table if exists ${target}; create table ${target} (like ${EVENTS_PARTITION})`);
@@ -91,10 +92,8 @@ try {
     return bytes;
   };
   const steps = {
-    "csv load: loadParquet (the restore's)": async () => {
-      const columnsInFile = columns.map((c) => parquetColumn(c));
-      await loadParquet({ openCopyClient: () => createClient(pg.url, { max: 1 }), file: exported.file, target: qualifiedName("public", target), columns: columnsInFile, workDir: root });
-    },
+    "csv load: loadParquet (the restore's)": () =>
+      loadParquet({ openCopyClient: () => createClient(pg.url, { max: 1 }), file: exported.file, target: qualifiedName("public", target), columns: fileColumns, workDir: root }),
     "binary load: DuckDB -> Node encoder -> COPY FROM (binary)": () => copyFrom("binary", Readable.from(binaryCopy(true))),
     "limit: COPY FROM (csv) of Postgres's csv": () => copyFrom("csv", createReadStream(files.csv)),
     "limit: COPY FROM (binary) of Postgres's binary": () => copyFrom("binary", createReadStream(files.binary)),

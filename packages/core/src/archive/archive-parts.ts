@@ -124,11 +124,6 @@ export function partPages(plan: Pick<PartsPlan, "firstPages">, index: number): P
 }
 
 /**
- * The manifest's `sha256` of an archive of several objects (manifest.ts): SHA-256 of the objects'
- * sha256 values (lower-case hex text) concatenated in order.
- */
-
-/**
  * The content summary of the whole partition from its parts' (content-digest.ts: the digest is a
  * sum over rows, so it adds up; NULL counts add up). Pure.
  */
